@@ -1,0 +1,75 @@
+package dev.sandbox4j.container;
+
+import dev.sandbox4j.container.internal.ContainerBackendSupport;
+import dev.sandbox4j.container.internal.EngineKind;
+import dev.sandbox4j.spi.Availability;
+import dev.sandbox4j.spi.BackendSession;
+import dev.sandbox4j.spi.Capability;
+import dev.sandbox4j.spi.IsolationLevel;
+import dev.sandbox4j.spi.SandboxBackend;
+import dev.sandbox4j.spi.SandboxSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code docker} backend (isolation CONTAINER): one container per sandbox on a Docker engine, through
+ * the Engine API (docker-java), commands run through the Exec API.
+ *
+ * <p>Engine: the builder option {@code docker.host} ({@code unix:///path} or {@code tcp://host:port}),
+ * else {@code DOCKER_HOST}, else the first socket that exists of /var/run/docker.sock, /run/docker.sock,
+ * {@code $XDG_RUNTIME_DIR/docker.sock}, ~/.docker/run/docker.sock. The engine must run on this host: the
+ * workspace and the host image's system directories are bind mounts.
+ *
+ * <p>Each sandbox: a static init of the host (tini, docker-init or catatonit) as PID 1, read-only root
+ * file system, the policy's memory (swap included), CPUs, pids, file-size and open-files limits, cap-drop
+ * ALL, no-new-privileges, a seccomp profile (the engine's default allowlist minus the denied calls),
+ * network {@code none} (or the host's), the policy's uid, the workspace read-write at /workspace, tmpfs
+ * mounts. Images: {@link dev.sandbox4j.SandboxImage#host()} (a tiny local base image with the host's
+ * system directories mounted read-only; works offline), {@code oci(ref)} (local, else pulled with
+ * progress events), {@code rootfs(tarball)} (imported once). Every container carries the
+ * {@link dev.sandbox4j.spi.SessionLabels}; close() removes it, a shutdown hook removes the rest, and
+ * {@link #reap()} removes those of JVMs that died.
+ *
+ * <p>A timeout or kill stops the exec's whole process tree: each command runs under a small sh wrapper
+ * that reports its pid, and a second exec stops and kills every process of its session and descendants.
+ * Images need {@code /bin/sh} and {@code sleep}. Thread-safe; stateless.
+ */
+public final class DockerBackend implements SandboxBackend {
+    private final ContainerBackendSupport support = new ContainerBackendSupport(EngineKind.DOCKER);
+
+    @Override
+    public String name() {
+        return "docker";
+    }
+
+    @Override
+    public IsolationLevel isolation() {
+        return support.kind().isolation();
+    }
+
+    @Override
+    public Availability probe() {
+        return support.probe();
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return support.kind().capabilities();
+    }
+
+    @Override
+    public Duration typicalStartup() {
+        return support.kind().typicalStartup();
+    }
+
+    @Override
+    public BackendSession open(SandboxSpec spec) {
+        return support.open(spec);
+    }
+
+    @Override
+    public List<String> reap() {
+        return support.reap();
+    }
+}

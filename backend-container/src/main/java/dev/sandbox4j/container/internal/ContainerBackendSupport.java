@@ -1,0 +1,306 @@
+package dev.sandbox4j.container.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.dockerjava.api.model.Version;
+import dev.sandbox4j.InvalidInputException;
+import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.container.internal.session.ConmonLeftovers;
+import dev.sandbox4j.container.internal.agent.ExecAgent;
+import dev.sandbox4j.container.internal.engine.EngineClient;
+import dev.sandbox4j.container.internal.engine.EngineException;
+import dev.sandbox4j.container.internal.engine.EngineSockets;
+import dev.sandbox4j.container.internal.engine.Endpoint;
+import dev.sandbox4j.container.internal.engine.Endpoints;
+import dev.sandbox4j.container.internal.engine.PodmanService;
+import dev.sandbox4j.container.internal.engine.RawHttp;
+import dev.sandbox4j.container.internal.image.HostBinaries;
+import dev.sandbox4j.container.internal.image.ImageResolver;
+import dev.sandbox4j.container.internal.plan.BindMount;
+import dev.sandbox4j.container.internal.plan.ContainerPlan;
+import dev.sandbox4j.container.internal.plan.ContainerPlanner;
+import dev.sandbox4j.container.internal.reap.ContainerReaper;
+import dev.sandbox4j.container.internal.session.ContainerSession;
+import dev.sandbox4j.spi.Availability;
+import dev.sandbox4j.spi.BackendSession;
+import dev.sandbox4j.spi.SandboxSpec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the three public providers share: probing the engine, opening a sandbox on it, reaping it. The
+ * providers differ only in their {@link EngineKind}. Thread-safe and stateless.
+ */
+public final class ContainerBackendSupport {
+    /** Options each backend takes; any other key with the backend's prefix is refused. */
+    static final Map<EngineKind, Set<String>> OPTIONS = Map.of(
+            EngineKind.DOCKER, Set.of("docker.host"),
+            EngineKind.PODMAN, Set.of("podman.host"),
+            EngineKind.GVISOR, Set.of("gvisor.host", "gvisor.runtime"));
+    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(4);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EngineKind kind;
+
+    public ContainerBackendSupport(EngineKind kind) {
+        this.kind = kind;
+    }
+
+    public EngineKind kind() {
+        return kind;
+    }
+
+    public Availability probe() {
+        try {
+            if (HostBinaries.staticInit().isEmpty()) {
+                return Availability.unavailable("no static init (tini, docker-init or catatonit) on this host to run as"
+                        + " PID 1 of the sandbox containers", HostBinaries.initFix());
+            }
+            Endpoint endpoint;
+            if (kind == EngineKind.PODMAN) {
+                Optional<Endpoint> live = livePodmanSocket(Map.of());
+                if (live.isEmpty()) {
+                    Optional<String> version = podmanCliVersion();
+                    return version.map(v -> Availability.available(v + " (no Podman API socket running: a private"
+                                    + " 'podman system service' is started on first use)"))
+                            .orElseGet(() -> Availability.unavailable("podman is not installed (no 'podman' on the PATH)"
+                                    + " and no Podman API socket is running", "apt-get install podman"));
+                }
+                endpoint = live.get();
+            } else {
+                endpoint = Endpoints.docker(Map.of(), kind.optionPrefix() + "host");
+                Optional<EngineSockets.Problem> problem = EngineSockets.check(endpoint, "Docker", dockerStartHint());
+                if (problem.isPresent()) {
+                    return Availability.unavailable(problem.get().reason(), problem.get().fix());
+                }
+            }
+            EngineClient client = EngineClient.of(endpoint, kind.displayName());
+            Version v = client.version(PROBE_TIMEOUT);
+            String detail = (kind == EngineKind.PODMAN ? "Podman " : "Docker Engine ") + v.getVersion() + " (API "
+                    + v.getApiVersion() + ") at " + endpoint;
+            if (kind == EngineKind.GVISOR) {
+                Optional<String> bad = gvisorRuntimeProblem(endpoint, "runsc");
+                if (bad.isPresent()) {
+                    return Availability.unavailable(bad.get(), gvisorFix("runsc"));
+                }
+                detail += ", runtime runsc";
+            }
+            return Availability.available(detail);
+        } catch (EngineException | InvalidInputException e) {
+            return Availability.unavailable(e.getMessage(), kind == EngineKind.PODMAN ? "start podman's API service or"
+                    + " remove the stale socket" : dockerStartHint());
+        } catch (RuntimeException e) {
+            return Availability.unavailable(kind.displayName() + " probe failed: " + e, dockerStartHint());
+        }
+    }
+
+    public BackendSession open(SandboxSpec spec) {
+        checkOptions(spec.options());
+        Path init = HostBinaries.staticInit().orElseThrow(() -> new SandboxStartException(kind.backendName()
+                + ": no static init on this host to run as PID 1 of the container; fix: " + HostBinaries.initFix()));
+        boolean privateService = false;
+        Endpoint endpoint;
+        if (kind == EngineKind.PODMAN) {
+            Optional<Endpoint> named = Endpoints.podmanExplicit(spec.options(), "podman.host");
+            Optional<Endpoint> live = named.isPresent() ? named : livePodmanSocket(spec.options());
+            if (live.isPresent()) {
+                endpoint = live.get();
+            } else {
+                try {
+                    endpoint = PodmanService.acquire();
+                } catch (EngineException e) {
+                    throw new SandboxStartException(e.getMessage(), e);
+                }
+                privateService = true;
+            }
+        } else {
+            endpoint = Endpoints.docker(spec.options(), kind.optionPrefix() + "host");
+        }
+        Runnable release = privateService ? PodmanService::release : () -> { };
+        EngineClient client;
+        ContainerPlan plan;
+        WorkspaceAccess access = null;
+        ExecAgent agent = null;
+        try {
+            client = connect(endpoint);
+            Optional<String> runtime = Optional.empty();
+            if (kind == EngineKind.GVISOR) {
+                String name = spec.options().getOrDefault("gvisor.runtime", "runsc");
+                Optional<String> bad = gvisorRuntimeProblem(endpoint, name);
+                if (bad.isPresent()) {
+                    throw new SandboxStartException("gvisor: " + bad.get() + "; fix: " + gvisorFix(name));
+                }
+                runtime = Optional.of(name);
+            }
+            ImageResolver.Resolved image;
+            try {
+                image = ImageResolver.resolve(client, spec.image(), spec.events());
+            } catch (EngineException e) {
+                throw new SandboxStartException(e.getMessage(), e);
+            }
+            agent = useAgent(spec) ? ExecAgent.prepare(spec.sandboxId()) : null;
+            List<BindMount> extra = agent == null ? List.of()
+                    : List.of(new BindMount(agent.hostDir().toString(), ExecAgent.INSIDE, true));
+            plan = ContainerPlanner.plan(spec, kind, image.reference(), image.systemBinds(), init, "/workspace", runtime,
+                    extra);
+            access = WorkspaceAccess.grant(spec, "/workspace");
+        } catch (IOException | RuntimeException e) {
+            if (agent != null) {
+                agent.close();
+            }
+            release.run();
+            if (e instanceof IOException io) {
+                throw new SandboxStartException(kind.backendName() + ": cannot prepare the exec agent's directory: " + io, io);
+            }
+            throw (RuntimeException) e;
+        }
+        WorkspaceAccess granted = access;
+        ExecAgent made = agent;
+        // from here on the session releases the engine and the workspace itself, also when it fails to start
+        return ContainerSession.open(client, plan, "/workspace", spec.events(), granted.files(), Optional.ofNullable(made), () -> {
+            if (made != null) {
+                made.close();
+            }
+            granted.close();
+            release.run();
+        });
+    }
+
+    /**
+     * The in-container exec agent (a fork instead of an engine exec per command) is used where the sandbox
+     * cannot touch its control directory beyond the FIFOs: not root with capabilities, and not under gVisor,
+     * whose file proxy does not open host FIFOs (runsc --host-fifo=none).
+     */
+    private boolean useAgent(SandboxSpec spec) {
+        var p = spec.policy().process();
+        boolean unprivileged = (p.uid().isPresent() && p.uid().getAsInt() != 0) || p.dropCapabilities();
+        return kind != EngineKind.GVISOR && unprivileged;
+    }
+
+    private EngineClient connect(Endpoint endpoint) {
+        String engine = kind == EngineKind.PODMAN ? "Podman" : "Docker";
+        Optional<String> problem = EngineSockets.problem(endpoint, engine,
+                kind == EngineKind.PODMAN ? "start 'podman system service' or fix option podman.host" : dockerStartHint());
+        if (problem.isPresent()) {
+            throw new SandboxStartException(kind.backendName() + ": cannot open a sandbox: " + problem.get());
+        }
+        return EngineClient.of(endpoint, kind.displayName());
+    }
+
+    public List<String> reap() {
+        List<String> removed = new ArrayList<>(ExecAgent.reapOrphans());
+        try {
+            if (kind == EngineKind.PODMAN) {
+                removed.addAll(PodmanService.reapOrphans());
+                removed.addAll(ConmonLeftovers.reap());
+                Optional<Endpoint> live = livePodmanSocket(Map.of());
+                if (live.isPresent()) {
+                    removed.addAll(ContainerReaper.reap(EngineClient.of(live.get(), kind.displayName())));
+                } else if (podmanCliVersion().isPresent()) {
+                    Endpoint e = PodmanService.acquire();
+                    try {
+                        removed.addAll(ContainerReaper.reap(EngineClient.of(e, kind.displayName())));
+                    } finally {
+                        PodmanService.release();
+                    }
+                }
+            } else {
+                Endpoint e = Endpoints.docker(Map.of(), kind.optionPrefix() + "host");
+                if (EngineSockets.problem(e, "Docker", "").isEmpty()) {
+                    removed.addAll(ContainerReaper.reap(EngineClient.of(e, kind.displayName())));
+                }
+            }
+        } catch (RuntimeException e) {
+            System.getLogger(ContainerBackendSupport.class.getName()).log(System.Logger.Level.DEBUG, "reap failed", e);
+        }
+        return removed;
+    }
+
+    private void checkOptions(Map<String, String> options) {
+        for (String key : options.keySet()) {
+            if (key.startsWith(kind.optionPrefix()) && !OPTIONS.get(kind).contains(key)) {
+                throw new InvalidInputException("option '" + key + "' is not one the " + kind.backendName()
+                        + " backend knows; it takes: " + String.join(", ", OPTIONS.get(kind)));
+            }
+        }
+    }
+
+    private static Optional<Endpoint> livePodmanSocket(Map<String, String> options) {
+        Optional<Endpoint> named = Endpoints.podmanExplicit(options, "podman.host");
+        if (named.isPresent()) {
+            return named;
+        }
+        return Endpoints.podmanSockets().stream().filter(e -> EngineSockets.problem(e, "Podman", "").isEmpty()).findFirst();
+    }
+
+    private static Optional<String> podmanCliVersion() {
+        try {
+            Process p = new ProcessBuilder("podman", "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(PROBE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                return Optional.empty();
+            }
+            return p.exitValue() == 0 ? Optional.of(out) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Empty when the engine has runtime {@code name} registered with the flags this backend's claims rest
+     * on: --network=none or host (a sandbox netstack cannot start here, and with none the network policy
+     * holds inside gVisor) and --oci-seccomp (without it runsc ignores the seccomp profile: SYSCALL_FILTER
+     * would be a lie).
+     */
+    static Optional<String> gvisorRuntimeProblem(Endpoint endpoint, String name) {
+        JsonNode runtimes;
+        try {
+            runtimes = JSON.readTree(RawHttp.get(endpoint, "/v1.41/info", PROBE_TIMEOUT)).path("Runtimes");
+        } catch (IOException e) {
+            return Optional.of("cannot read the engine's runtimes at " + endpoint + ": " + e.getMessage());
+        }
+        JsonNode rt = runtimes.path(name);
+        if (rt.isMissingNode()) {
+            return Optional.of("the Docker engine at " + endpoint + " has no runtime '" + name + "' (it has "
+                    + iterable(runtimes.fieldNames()) + ")");
+        }
+        List<String> args = new ArrayList<>();
+        rt.path("runtimeArgs").forEach(a -> args.add(a.asText()));
+        if (!args.contains("--oci-seccomp")) {
+            return Optional.of("runtime '" + name + "' runs without --oci-seccomp " + args
+                    + ", so runsc would ignore the sandbox's seccomp profile");
+        }
+        if (!args.contains("--network=none") && !args.contains("--network=host")) {
+            return Optional.of("runtime '" + name + "' runs without --network=none " + args
+                    + " (this runsc cannot start its own network stack in the root network namespace)");
+        }
+        return Optional.empty();
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> it) {
+        List<String> out = new ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
+    static String gvisorFix(String name) {
+        return "register runsc with the Docker engine in /etc/docker/daemon.json: {\"runtimes\": {\"" + name
+                + "\": {\"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=none\", \"--platform=ptrace\","
+                + " \"--oci-seccomp\"]}}}, then reload dockerd (kill -HUP $(pidof dockerd)); apt-get install runsc";
+    }
+
+    static String dockerStartHint() {
+        return "start the Docker engine (dockerd &, or systemctl start docker), or set DOCKER_HOST (or the builder"
+                + " option docker.host) to its socket";
+    }
+}

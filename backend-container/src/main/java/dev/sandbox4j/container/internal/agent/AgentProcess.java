@@ -1,0 +1,196 @@
+package dev.sandbox4j.container.internal.agent;
+
+import dev.sandbox4j.spi.ProcessExit;
+import dev.sandbox4j.spi.SandboxProcess;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiPredicate;
+
+/**
+ * A command the agent runs: its three streams, its pid and its exit status are FIFOs in its request
+ * directory. The kill goes through the engine (the session's kill script), as for an engine exec.
+ * Thread-safe.
+ */
+final class AgentProcess implements SandboxProcess, ExecAgent.Abortable {
+    private static final int KILLED = 128 + 9;
+
+    private final Path dir;
+    private final String tag;
+    private final FifoEnd in;
+    private final FifoEnd out;
+    private final FifoEnd err;
+    private final FifoEnd pidEnd;
+    private final FifoEnd exitEnd;
+    private final CompletableFuture<Long> pid = new CompletableFuture<>();
+    private final CompletableFuture<ProcessExit> exit = new CompletableFuture<>();
+    private final AtomicBoolean killing = new AtomicBoolean();
+    private final BiPredicate<Long, String> killer;
+    private final Runnable lastResort;
+
+    AgentProcess(Path dir, String tag, BiPredicate<Long, String> killer, Runnable lastResort) {
+        this.dir = dir;
+        this.tag = tag;
+        this.killer = killer;
+        this.lastResort = lastResort;
+        in = FifoEnd.open(dir.resolve("in"), true);
+        out = FifoEnd.open(dir.resolve("out"), false);
+        err = FifoEnd.open(dir.resolve("err"), false);
+        pidEnd = FifoEnd.open(dir.resolve("pid"), false);
+        exitEnd = FifoEnd.open(dir.resolve("exit"), false);
+        pidEnd.channel().thenAcceptAsync(ch -> pid.complete(readNumber(ch).orElse(-1L)))
+                .exceptionally(t -> {
+                    pid.complete(-1L);
+                    return null;
+                });
+        exitEnd.channel().thenAcceptAsync(ch -> {
+            long code = readNumber(ch).orElse((long) KILLED);
+            exit.complete(ProcessExit.of((int) code));
+            cleanUp();
+        }).exceptionally(t -> {
+            exit.complete(ProcessExit.of(KILLED));
+            cleanUp();
+            return null;
+        });
+    }
+
+    private static java.util.OptionalLong readNumber(FileChannel ch) {
+        try (ch) {
+            ByteBuffer buf = ByteBuffer.allocate(32);
+            while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                // read to EOF: the writer closes after one line
+            }
+            String s = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).strip();
+            return s.matches("\\d+") ? java.util.OptionalLong.of(Long.parseLong(s)) : java.util.OptionalLong.empty();
+        } catch (IOException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
+    @Override
+    public OutputStream stdin() {
+        return new OutputStream() {
+            private boolean closed;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public synchronized void write(byte[] b, int off, int len) throws IOException {
+                if (closed) {
+                    throw new IOException("stdin of " + tag + " is closed");
+                }
+                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+                FileChannel ch = in.get();
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            }
+
+            @Override
+            public synchronized void close() {
+                if (!closed) {
+                    closed = true;
+                    in.closeWhenOpen();
+                }
+            }
+        };
+    }
+
+    @Override
+    public InputStream stdout() {
+        return stream(out);
+    }
+
+    @Override
+    public InputStream stderr() {
+        return stream(err);
+    }
+
+    private static InputStream stream(FifoEnd end) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                int n = read(one, 0, 1);
+                return n < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                FileChannel ch;
+                try {
+                    ch = end.get();
+                } catch (IOException aborted) {
+                    return -1;
+                }
+                try {
+                    return ch.read(ByteBuffer.wrap(b, off, len));
+                } catch (java.nio.channels.ClosedChannelException closed) {
+                    return -1;
+                }
+            }
+
+            @Override
+            public void close() {
+                end.closeWhenOpen();
+            }
+        };
+    }
+
+    @Override
+    public CompletableFuture<ProcessExit> onExit() {
+        return exit;
+    }
+
+    @Override
+    public void killTree() {
+        if (!killing.compareAndSet(false, true)) {
+            return;
+        }
+        long p = -1;
+        try {
+            p = pid.get(2, TimeUnit.SECONDS);
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            // the agent never reported it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        boolean killed = p > 0 && killer.test(p, tag);
+        if (!killed && !exit.isDone()) {
+            lastResort.run();
+        }
+        try {
+            exit.get(1, TimeUnit.SECONDS);
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            // ended below
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        abort();
+    }
+
+    /** Ends every stream and the exit now (137 unless known); idempotent. */
+    @Override
+    public void abort() {
+        for (FifoEnd f : new FifoEnd[] {in, out, err, pidEnd, exitEnd}) {
+            f.abort();
+        }
+        exit.complete(ProcessExit.of(KILLED));
+        cleanUp();
+    }
+
+    private void cleanUp() {
+        ExecAgent.deleteDir(dir);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.sandbox4j.container.internal.plan;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Everything one sandbox container is made with, as plain data: the planner turns a policy into it, the
+ * session hands it to the engine, and errors print it. Immutable.
+ *
+ * @param name           container name
+ * @param image          image reference or id
+ * @param labels         labels (session, sandbox, library) that the reaper looks for
+ * @param entrypoint     init, then the keep-alive child
+ * @param user           {@code uid:gid}, or empty for the image's user
+ * @param binds          bind mounts (system dirs of the host image, policy mounts, workspace, init)
+ * @param tmpfs          tmpfs mounts: path to mount options
+ * @param memoryBytes    memory limit, swap included (memory-swap = memory)
+ * @param nanoCpus       CPU limit in billionths of a CPU
+ * @param pidsLimit      the pids limit
+ * @param ulimits        rlimits: name, soft, hard
+ * @param readOnlyRootfs the image's file system read-only
+ * @param capDrop        capabilities dropped ("ALL")
+ * @param capAdd         capabilities kept after dropping all
+ * @param securityOpts   no-new-privileges, seccomp profile
+ * @param networkMode    none or host
+ * @param runtime        the OCI runtime (runsc for gVisor); empty: the engine's default
+ */
+public record ContainerPlan(String name, String image, Map<String, String> labels, List<String> entrypoint, String user,
+                            List<BindMount> binds, Map<String, String> tmpfs, OptionalLong memoryBytes,
+                            OptionalLong nanoCpus, OptionalLong pidsLimit, List<Ulimit> ulimits, boolean readOnlyRootfs,
+                            List<String> capDrop, List<String> capAdd, List<String> securityOpts, String networkMode,
+                            Optional<String> runtime) {
+
+    /** One rlimit. */
+    public record Ulimit(String name, long soft, long hard) {
+    }
+
+    public ContainerPlan {
+        labels = Map.copyOf(labels);
+        entrypoint = List.copyOf(entrypoint);
+        binds = List.copyOf(binds);
+        tmpfs = Map.copyOf(tmpfs);
+        ulimits = List.copyOf(ulimits);
+        capDrop = List.copyOf(capDrop);
+        capAdd = List.copyOf(capAdd);
+        securityOpts = List.copyOf(securityOpts);
+    }
+
+    /** A readable summary (the seccomp JSON shortened) for error messages. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("container ").append(name).append(" image=").append(image);
+        runtime.ifPresent(r -> sb.append(" runtime=").append(r));
+        sb.append(" user=").append(user.isEmpty() ? "(image default)" : user).append(" network=").append(networkMode);
+        memoryBytes.ifPresent(m -> sb.append(" memory=").append(m));
+        nanoCpus.ifPresent(c -> sb.append(" nanoCpus=").append(c));
+        pidsLimit.ifPresent(p -> sb.append(" pids=").append(p));
+        sb.append(" readOnlyRootfs=").append(readOnlyRootfs).append(" capDrop=").append(capDrop).append(" capAdd=").append(capAdd);
+        for (String o : securityOpts) {
+            sb.append(" securityOpt=").append(o.startsWith("seccomp=") ? "seccomp=(" + o.length() + " chars)" : o);
+        }
+        for (BindMount b : binds) {
+            sb.append(" bind=").append(b.hostPath()).append(':').append(b.containerPath()).append(b.readOnly() ? ":ro" : ":rw");
+        }
+        tmpfs.forEach((p, o) -> sb.append(" tmpfs=").append(p).append(':').append(o));
+        for (Ulimit u : ulimits) {
+            sb.append(" ulimit=").append(u.name()).append('=').append(u.soft()).append(':').append(u.hard());
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,140 @@
+package dev.sandbox4j.container.internal.plan;
+
+import dev.sandbox4j.FilesystemPolicy;
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.Mount;
+import dev.sandbox4j.ProcessPolicy;
+import dev.sandbox4j.ResourceLimits;
+import dev.sandbox4j.container.internal.EngineKind;
+import dev.sandbox4j.spi.SandboxSpec;
+import dev.sandbox4j.spi.SessionLabels;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Policy to {@link ContainerPlan}, with no engine call: every mapping in one place, unit-tested.
+ *
+ * <ul>
+ *   <li>memory: the limit, and memory-swap equal to it (no swap beyond the limit);</li>
+ *   <li>cpus: nano CPUs; pids: the pids limit;</li>
+ *   <li>fileSize and openFiles: the {@code fsize} and {@code nofile} rlimits (soft = hard);</li>
+ *   <li>a read-only root file system always; writable places are the workspace, read-write mounts and
+ *       tmpfs mounts (mode 1777, exec allowed, size capped at the memory limit or 512 MiB);</li>
+ *   <li>hidden paths: a file is covered by a read-only bind of /dev/null, a directory by an empty
+ *       read-only tmpfs of mode 0;</li>
+ *   <li>dropCapabilities: cap-drop ALL plus cap-add of the kept ones; noNewPrivileges: the security
+ *       option (gVisor: both always); syscalls: a seccomp profile from {@link SeccompProfiles}; uid: user
+ *       {@code uid:uid};</li>
+ *   <li>network none and loopback: the engine's {@code none} network (a loopback of the sandbox's own and
+ *       nothing else); host: the host's network;</li>
+ *   <li>the init (a static tini/catatonit of the host) bind-mounted at {@value #INIT_PATH} is PID 1 and
+ *       reaps orphans; its child {@code sleep} keeps the container up between execs.</li>
+ * </ul>
+ */
+public final class ContainerPlanner {
+    /** Where the host's static init binary is mounted inside. */
+    public static final String INIT_PATH = "/.sandbox4j/init";
+    /** Label naming the backend that made a container. */
+    public static final String BACKEND_LABEL = "dev.sandbox4j.backend";
+    static final long DEFAULT_TMPFS_BYTES = 512L * 1024 * 1024;
+
+    private ContainerPlanner() {
+    }
+
+    /**
+     * @param systemBinds      what the image needs bound in (the host's system dirs for {@link dev.sandbox4j.SandboxImage#host()})
+     * @param initBinary       the host's static init
+     * @param workspacePath    where the workspace appears inside
+     * @param runtime          the engine's OCI runtime to use (runsc for gVisor); empty: its default
+     * @param extraBinds       mounts of the backend's own (the exec agent's control directory)
+     */
+    public static ContainerPlan plan(SandboxSpec spec, EngineKind kind, String imageRef, List<BindMount> systemBinds,
+                                     Path initBinary, String workspacePath, Optional<String> runtime,
+                                     List<BindMount> extraBinds) {
+        IsolationPolicy policy = spec.policy();
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(SessionLabels.LIBRARY_KEY, SessionLabels.LIBRARY);
+        labels.put(SessionLabels.SESSION_KEY, spec.sessionLabel());
+        labels.put(SessionLabels.SANDBOX_KEY, spec.sandboxId());
+        labels.put(BACKEND_LABEL, kind.backendName());
+
+        FilesystemPolicy fs = policy.filesystem();
+        Map<String, BindMount> binds = new LinkedHashMap<>();
+        for (BindMount b : systemBinds) {
+            binds.put(b.containerPath(), b);
+        }
+        for (Mount m : fs.mounts()) {
+            // a policy mount at the same place as an image mount replaces it (readOnly("/usr") is the usual case)
+            binds.put(m.sandboxPath(), new BindMount(m.hostPath().toString(), m.sandboxPath(), !m.writable()));
+        }
+        binds.put(workspacePath, new BindMount(spec.workspace().toString(), workspacePath, false));
+        binds.put(INIT_PATH, new BindMount(initBinary.toString(), INIT_PATH, true));
+        for (BindMount b : extraBinds) {
+            binds.put(b.containerPath(), b);
+        }
+
+        ResourceLimits limits = policy.limits();
+        Map<String, String> tmpfs = new LinkedHashMap<>();
+        long tmpfsBytes = limits.memory().map(m -> m.bytes()).orElse(DEFAULT_TMPFS_BYTES);
+        for (String t : fs.tmpfs()) {
+            tmpfs.put(t, "rw,exec,nosuid,nodev,size=" + tmpfsBytes + ",mode=1777");
+        }
+        boolean hostImage = !systemBinds.isEmpty();
+        for (String h : fs.hidden()) {
+            if (hostImage && Files.isRegularFile(Path.of(h), LinkOption.NOFOLLOW_LINKS)) {
+                binds.put(h, new BindMount("/dev/null", h, true));
+            } else {
+                tmpfs.put(h, "ro,nosuid,nodev,noexec,size=4096,mode=0");
+            }
+        }
+
+        List<ContainerPlan.Ulimit> ulimits = new ArrayList<>();
+        limits.fileSize().ifPresent(f -> ulimits.add(new ContainerPlan.Ulimit("fsize", f.bytes(), f.bytes())));
+        limits.openFiles().ifPresent(n -> ulimits.add(new ContainerPlan.Ulimit("nofile", n, n)));
+
+        ProcessPolicy p = policy.process();
+        List<String> capDrop = new ArrayList<>();
+        List<String> capAdd = new ArrayList<>();
+        // gVisor: always no capabilities and no new privileges, stronger than any policy asks (see EngineKind)
+        boolean alwaysLocked = kind == EngineKind.GVISOR;
+        if (p.dropCapabilities() || alwaysLocked) {
+            capDrop.add("ALL");
+            if (p.dropCapabilities()) {
+                p.keepCapabilities().forEach(c -> capAdd.add(c.substring("CAP_".length())));
+            }
+        }
+        List<String> securityOpts = new ArrayList<>();
+        if (p.noNewPrivileges() || alwaysLocked) {
+            securityOpts.add("no-new-privileges");
+        }
+        if (policy.syscalls().filters()) {
+            securityOpts.add("seccomp=" + SeccompProfiles.forPolicy(policy.syscalls()));
+        }
+        String user = p.uid().isPresent() ? p.uid().getAsInt() + ":" + p.uid().getAsInt() : "";
+        String network = switch (policy.network().mode()) {
+            case NONE, LOOPBACK -> "none";
+            case HOST -> "host";
+        };
+        OptionalLong memory = limits.memory().map(m -> OptionalLong.of(m.bytes())).orElse(OptionalLong.empty());
+        OptionalLong cpus = limits.cpus().isPresent()
+                ? OptionalLong.of(Math.round(limits.cpus().getAsDouble() * 1_000_000_000d)) : OptionalLong.empty();
+        OptionalLong pids = limits.pids().isPresent()
+                ? OptionalLong.of(limits.pids().getAsInt()) : OptionalLong.empty();
+        String name = containerName(spec.sandboxId());
+        return new ContainerPlan(name, imageRef, labels,
+                List.of(INIT_PATH, "--", "sleep", "2147483647"), user, new ArrayList<>(binds.values()), tmpfs, memory,
+                cpus, pids, ulimits, true, capDrop, capAdd, securityOpts, network, runtime);
+    }
+
+    /** {@code sandbox4j-ctr-<session>--<sandboxId>}, with characters an engine refuses replaced. */
+    public static String containerName(String sandboxId) {
+        return SessionLabels.hostName("ctr", sandboxId).replaceAll("[^a-zA-Z0-9_.-]", "_");
+    }
+}

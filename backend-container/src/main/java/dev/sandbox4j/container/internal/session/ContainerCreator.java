@@ -1,0 +1,94 @@
+package dev.sandbox4j.container.internal.session;
+
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
+import com.github.dockerjava.api.model.Ulimit;
+import dev.sandbox4j.container.internal.engine.EngineClient;
+import dev.sandbox4j.container.internal.engine.EngineException;
+import dev.sandbox4j.container.internal.plan.BindMount;
+import dev.sandbox4j.container.internal.plan.ContainerPlan;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@link ContainerPlan} to an engine's container: the plan's fields into docker-java's create call, with
+ * the two places where Podman's compatible API differs from Docker's (a seccomp profile is a file there,
+ * and any ulimit drops its default nproc). Stateless.
+ */
+final class ContainerCreator {
+    private ContainerCreator() {
+    }
+
+    /** Creates (does not start) the container; returns its id. */
+    static String create(EngineClient client, ContainerPlan plan) {
+        // Podman's compatible API takes seccomp=<file> where Docker's takes the profile itself
+        boolean profileAsFile = client.engineName().equals("Podman");
+        java.nio.file.Path profileFile = null;
+        List<String> securityOpts = new ArrayList<>();
+        try {
+            for (String o : plan.securityOpts()) {
+                if (profileAsFile && o.startsWith("seccomp=")) {
+                    profileFile = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), dev.sandbox4j.spi.SessionLabels
+                            .hostName("seccomp", plan.labels().get(dev.sandbox4j.spi.SessionLabels.SANDBOX_KEY)) + ".json");
+                    java.nio.file.Files.writeString(profileFile, o.substring("seccomp=".length()));
+                    securityOpts.add("seccomp=" + profileFile);
+                } else {
+                    securityOpts.add(o);
+                }
+            }
+            return createWith(client, plan, securityOpts);
+        } catch (java.io.IOException e) {
+            throw new EngineException("cannot write the seccomp profile for " + plan.name() + ": " + e, e);
+        } finally {
+            if (profileFile != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(profileFile);
+                } catch (java.io.IOException ignored) {
+                    // the engine read it at create; a leftover file holds no secret
+                }
+            }
+        }
+    }
+
+    private static String createWith(EngineClient client, ContainerPlan plan, List<String> securityOpts) {
+        List<Mount> mounts = new ArrayList<>();
+        for (BindMount b : plan.binds()) {
+            mounts.add(new Mount().withType(MountType.BIND).withSource(b.hostPath()).withTarget(b.containerPath())
+                    .withReadOnly(b.readOnly()));
+        }
+        List<Ulimit> ulimits = new ArrayList<>(plan.ulimits().stream().map(u -> new Ulimit(u.name(), u.soft(), u.hard())).toList());
+        if (client.engineName().equals("Podman") && !ulimits.isEmpty() && plan.ulimits().stream().noneMatch(u -> u.name().equals("nproc"))) {
+            // given any ulimit, Podman drops its configured default nproc and sets 1048576, which root without
+            // CAP_SYS_RESOURCE cannot raise to: keep the nproc Podman gives a container without ulimits
+            PodmanDefaults.nproc(client, plan.image()).ifPresent(n -> ulimits.add(new Ulimit("nproc", n, n)));
+        }
+        HostConfig host = HostConfig.newHostConfig().withMounts(mounts).withTmpFs(plan.tmpfs()).withUlimits(ulimits)
+                .withReadonlyRootfs(plan.readOnlyRootfs()).withNetworkMode(plan.networkMode())
+                .withSecurityOpts(securityOpts).withInit(false).withAutoRemove(false);
+        plan.memoryBytes().ifPresent(m -> host.withMemory(m).withMemorySwap(m));
+        plan.nanoCpus().ifPresent(host::withNanoCPUs);
+        plan.pidsLimit().ifPresent(host::withPidsLimit);
+        plan.runtime().ifPresent(host::withRuntime);
+        if (!plan.capDrop().isEmpty()) {
+            host.withCapDrop(plan.capDrop().stream().map(Capability::valueOf).toArray(Capability[]::new));
+        }
+        if (!plan.capAdd().isEmpty()) {
+            host.withCapAdd(plan.capAdd().stream().map(Capability::valueOf).toArray(Capability[]::new));
+        }
+        try {
+            CreateContainerCmd cmd = client.api().createContainerCmd(plan.image()).withName(plan.name())
+                    .withLabels(plan.labels()).withEntrypoint(plan.entrypoint()).withCmd(List.of())
+                    .withWorkingDir("/").withHostConfig(host)
+                    .withAttachStdin(false).withAttachStdout(false).withAttachStderr(false).withTty(false);
+            if (!plan.user().isEmpty()) {
+                cmd.withUser(plan.user());
+            }
+            return cmd.exec().getId();
+        } catch (RuntimeException e) {
+            throw client.failure("creating container " + plan.name() + " from image " + plan.image(), e);
+        }
+    }
+}

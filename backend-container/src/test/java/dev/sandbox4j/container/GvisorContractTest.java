@@ -1,0 +1,41 @@
+package dev.sandbox4j.container;
+
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.SandboxBuilder;
+import dev.sandbox4j.SandboxImage;
+import dev.sandbox4j.testkit.SandboxContractTest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * The core contract kit against {@code gvisor}: strict() less what gVisor does not claim (pids limit,
+ * seccomp filter, no-new-privileges and dropped capabilities; see {@link GvisorBackend}), on the tests' busybox image: the host's GNU ls cannot list
+ * /proc/self under this gVisor (statx gives EINVAL), busybox's can.
+ *
+ * <p>No capabilities and no-new-privileges are applied to every gVisor sandbox but not claimed (the kit
+ * reads the NoNewPrivs and CapAmb lines of /proc/self/status, which gVisor's /proc does not print);
+ * {@link GvisorBackendTest} proves them through prctl/capget with {@code setpriv --dump}.
+ */
+class GvisorContractTest extends SandboxContractTest {
+    @Override
+    protected String backendName() {
+        return "gvisor";
+    }
+
+    @Override
+    protected IsolationPolicy policy() {
+        return strongestPolicyFor(capabilities());
+    }
+
+    @Override
+    protected SandboxBuilder configure(SandboxBuilder builder) {
+        try {
+            return builder.image(SandboxImage.rootfs(TestImages.busyboxRootfs()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.sandbox4j.container.internal.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sandbox4j.DataSize;
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.NetworkPolicy;
+import dev.sandbox4j.ProcessPolicy;
+import dev.sandbox4j.SandboxImage;
+import dev.sandbox4j.container.internal.EngineKind;
+import dev.sandbox4j.spi.EventSink;
+import dev.sandbox4j.spi.SandboxSpec;
+import dev.sandbox4j.spi.SessionLabels;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ContainerPlannerTest {
+    private static final Path INIT = Path.of("/usr/bin/tini-static");
+
+    private static SandboxSpec spec(IsolationPolicy p) {
+        return new SandboxSpec("abc123", SessionLabels.current(), p, SandboxImage.host(), Path.of("/tmp/ws"), Map.of(),
+                EventSink.discard());
+    }
+
+    private static ContainerPlan plan(IsolationPolicy p, EngineKind kind) {
+        return ContainerPlanner.plan(spec(p), kind, "img:1", List.of(new BindMount("/usr", "/usr", true)), INIT,
+                "/workspace", kind == EngineKind.GVISOR ? Optional.of("runsc") : Optional.empty(), List.of());
+    }
+
+    @Test
+    void strictPolicyMapsEveryPart() {
+        ContainerPlan p = plan(IsolationPolicy.strict(), EngineKind.DOCKER);
+        assertThat(p.memoryBytes()).hasValue(512L << 20);
+        assertThat(p.nanoCpus()).hasValue(1_000_000_000L);
+        assertThat(p.pidsLimit()).hasValue(128);
+        assertThat(p.ulimits()).containsExactly(new ContainerPlan.Ulimit("fsize", 64L << 20, 64L << 20),
+                new ContainerPlan.Ulimit("nofile", 256, 256));
+        assertThat(p.readOnlyRootfs()).isTrue();
+        assertThat(p.capDrop()).containsExactly("ALL");
+        assertThat(p.capAdd()).isEmpty();
+        assertThat(p.securityOpts()).hasSize(2).contains("no-new-privileges");
+        assertThat(p.securityOpts().get(1)).startsWith("seccomp={");
+        assertThat(p.networkMode()).isEqualTo("none");
+        assertThat(p.user()).isEqualTo("65534:65534");
+        assertThat(p.runtime()).isEmpty();
+        assertThat(p.tmpfs()).containsEntry("/tmp", "rw,exec,nosuid,nodev,size=" + (512L << 20) + ",mode=1777");
+        assertThat(p.binds()).contains(new BindMount("/usr", "/usr", true), new BindMount("/tmp/ws", "/workspace", false),
+                new BindMount(INIT.toString(), ContainerPlanner.INIT_PATH, true));
+        assertThat(p.entrypoint()).containsExactly(ContainerPlanner.INIT_PATH, "--", "sleep", "2147483647");
+        assertThat(p.labels()).containsEntry(SessionLabels.LIBRARY_KEY, SessionLabels.LIBRARY)
+                .containsEntry(SessionLabels.SESSION_KEY, SessionLabels.current())
+                .containsEntry(SessionLabels.SANDBOX_KEY, "abc123")
+                .containsEntry(ContainerPlanner.BACKEND_LABEL, "docker");
+        assertThat(p.name()).startsWith("sandbox4j-ctr-").endsWith("--abc123");
+    }
+
+    @Test
+    void permissivePolicyAsksForNothing() {
+        ContainerPlan p = plan(IsolationPolicy.permissive(), EngineKind.DOCKER);
+        assertThat(p.memoryBytes()).isEmpty();
+        assertThat(p.nanoCpus()).isEmpty();
+        assertThat(p.pidsLimit()).isEmpty();
+        assertThat(p.ulimits()).isEmpty();
+        assertThat(p.capDrop()).isEmpty();
+        assertThat(p.securityOpts()).isEmpty();
+        assertThat(p.networkMode()).isEqualTo("host");
+        assertThat(p.user()).isEmpty();
+    }
+
+    @Test
+    void keptCapabilitiesAreAddedBackAndLoopbackIsTheNoneNetwork() {
+        IsolationPolicy pol = IsolationPolicy.strict().toBuilder().network(NetworkPolicy.loopback())
+                .process(new ProcessPolicy(true, OptionalInt.of(1000), true, true, Set.of("CAP_NET_BIND_SERVICE"))).build();
+        ContainerPlan p = plan(pol, EngineKind.PODMAN);
+        assertThat(p.capAdd()).containsExactly("NET_BIND_SERVICE");
+        assertThat(p.user()).isEqualTo("1000:1000");
+        assertThat(p.networkMode()).isEqualTo("none");
+    }
+
+    @Test
+    void policyMountReplacesTheImageMountAtTheSamePathAndHiddenPathsAreCovered() {
+        IsolationPolicy pol = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.readWrite(Path.of("/opt"), "/usr")
+                .hide("/etc/hostname").hide("/var")).limits(l -> l.memory(DataSize.ofMiB(64))).build();
+        ContainerPlan p = plan(pol, EngineKind.DOCKER);
+        assertThat(p.binds()).contains(new BindMount("/opt", "/usr", false)).doesNotContain(new BindMount("/usr", "/usr", true));
+        assertThat(p.binds()).contains(new BindMount("/dev/null", "/etc/hostname", true));
+        assertThat(p.tmpfs()).containsEntry("/var", "ro,nosuid,nodev,noexec,size=4096,mode=0")
+                .containsEntry("/tmp", "rw,exec,nosuid,nodev,size=" + (64L << 20) + ",mode=1777");
+    }
+
+    @Test
+    void gvisorAlwaysDropsCapabilitiesAndNewPrivilegesAndUsesRunsc() {
+        IsolationPolicy pol = IsolationPolicy.strict().toBuilder().limits(l -> l.noPidsLimit())
+                .syscalls(dev.sandbox4j.SyscallPolicy.allowAll())
+                .process(new ProcessPolicy(true, OptionalInt.of(65534), false, false, Set.of())).build();
+        ContainerPlan p = plan(pol, EngineKind.GVISOR);
+        assertThat(p.capDrop()).containsExactly("ALL");
+        assertThat(p.securityOpts()).containsExactly("no-new-privileges");
+        assertThat(p.runtime()).hasValue("runsc");
+        assertThat(p.pidsLimit()).isEmpty();
+    }
+}

@@ -1,0 +1,527 @@
+/*
+ * s4j-launch: the zero-install launcher of sandbox4j's "namespaces" backend. Fixed flags, checked strictly:
+ *   s4j-launch --args FILE   the flags below, NUL-separated, from a file deleted once read (no value of the
+ *                            environment shows in the host's process list); or on the command line:
+ *   s4j-launch --uid N --gid N --chdir DIR [OPTION]... [VIEW]... -- PROGRAM [ARG]...
+ * OPTION: --parent-pid PID (end with the JVM; must be our parent)  --cgroup-procs FILE (repeatable)
+ *   --host-uid N --host-gid N (the host ids when started by root; 65534)  --net none|loopback|host
+ *   --hostname NAME  --disable-userns  --seccomp BPF-FILE  --setenv NAME=VALUE (the whole environment)
+ *   --rlimit NAME=N (as core cpu data fsize memlock nofile nproc stack; only lowered)
+ *   --keep-cap N (repeatable)  --keep-all-caps
+ * VIEW, in order on an empty root: --ro-bind|--bind|--dev-bind SRC DST (recursive; nosuid, nodev but for
+ *   --dev-bind)  --ro-bind-own|--bind-own SRC DST (idmapped when started by root: what the caller owns
+ *   is the sandbox user's and the reverse)  --tmpfs DST BYTES MODE  --proc DST  --dev DST
+ *   --symlink TARGET DST  --hide DST  --remount-ro DST
+ *   s4j-launch --guard [--seccomp BPF-FILE] -- PROGRAM [ARG]...   see guard_main
+ * L (this process) joins the cgroups, clones the bind sources while still root, becomes the host ids,
+ *   unshares every namespace, forks C, prints "S4J-PID <C's host pid>", exits with the command's status
+ *   (or 125 after "S4J-FAIL <step>: <error>" on stdout and "s4j-launch: ..." on stderr), and kills C
+ *   when the JVM ends (a pidfd: PR_SET_PDEATHSIG would fire when the spawning *thread* ends).
+ * C is pid 1: builds the root (s4j-view.c), network, rlimits, drops every privilege, forks D and reaps
+ *   orphans; when D exits it hands the status to L and stays, without PR_SET_PDEATHSIG, while a daemon
+ *   lives; killing it ends the namespace (it also ends when the JVM does).
+ * D is the command: new session, chdir, fds >= 3 close on exec, the setuid guard (see build_guard) and
+ *   the policy's seccomp filter, "S4J-OK", exec (127 or 126 with a shell's message when the program
+ *   cannot be found or run).
+ */
+#include "s4j-launch.h"
+
+extern char **environ;
+
+struct op ops[MAX_LIST];
+const char *cgroup_files[MAX_LIST];
+static const char *envs[MAX_LIST];
+int nops, disable_userns, ncgroups, bwrap_mode;
+static int nenvs, nlimits, nkeep, keep_all_caps;
+static struct { int resource; rlim_t value; } limits[16];
+static int keep_caps[64];
+long host_uid = 65534, host_gid = 65534, parent_pid = -1;
+static long uid = -1, gid = -1;
+static const char *net = "none", *hostname, *seccomp_path, *workdir;
+static char **command;
+static struct sock_fprog seccomp_prog;
+static int report_fd = -1;           /* in C and D: the pipe to L that carries a setup failure */
+static int jvm_fd = -1;              /* in C: a pidfd of the process --parent-pid names */
+static char *args_start, *args_end;  /* our original argv strings, which /proc/PID/cmdline shows */
+
+void fail(const char *fmt, ...) {
+    int err = errno;
+    char step[1024], msg[1400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(step, sizeof step, fmt, ap);
+    va_end(ap);
+    snprintf(msg, sizeof msg, "%s: %s", step, err ? strerror(err) : "failed");
+    if (report_fd >= 0) {
+        if (write(report_fd, msg, strlen(msg)) < 0) { /* L then reports the bare exit status */ }
+        _exit(FAIL_STATUS);
+    }
+    if (!bwrap_mode) dprintf(STDOUT_FILENO, "S4J-FAIL %s\n", msg); /* under bwrap, stdout is the command's */
+    dprintf(STDERR_FILENO, "s4j-launch: %s\n", msg);
+    exit(FAIL_STATUS);
+}
+
+void usage(const char *what, const char *arg) {
+    errno = EINVAL;
+    fail("arguments: %s '%s' (see the head of s4j-launch.c)", what, arg ? arg : "");
+}
+
+long number(const char *s, int base, long max) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, base);
+    if (errno || *s == '\0' || *end != '\0' || v < 0 || v > max) usage("not a number in range", s);
+    return v;
+}
+
+const char *abs_path(const char *s) {
+    size_t n = strlen(s);
+    if (s[0] != '/' || strstr(s, "/../") || (n >= 3 && !strcmp(s + n - 3, "/..")) || n >= 3500)
+        usage("not an absolute, normal path", s);
+    return s;
+}
+
+static const struct { const char *name; int resource; } rlimit_names[] = {
+    {"as", RLIMIT_AS}, {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA}, {"fsize", RLIMIT_FSIZE},
+    {"memlock", RLIMIT_MEMLOCK}, {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"stack", RLIMIT_STACK},
+};
+
+void rlimit_arg(const char *spec) {
+    const char *eq = strchr(spec, '=');
+    size_t k, n = sizeof rlimit_names / sizeof rlimit_names[0];
+    for (k = 0; eq && k < n; k++)
+        if (strlen(rlimit_names[k].name) == (size_t) (eq - spec) && !strncmp(spec, rlimit_names[k].name, eq - spec)) break;
+    if (!eq || k == n || nlimits == 16) usage("--rlimit takes NAME=N, not", spec);
+    limits[nlimits].resource = rlimit_names[k].resource;
+    limits[nlimits++].value = (rlim_t) number(eq + 1, 10, 0x7fffffffffffffffL);
+}
+
+static void parse(int argc, char **argv) {
+    static const struct { const char *flag; enum kind kind; int paths; } view[] = {
+        {"--bind", BIND, 2}, {"--ro-bind", RO_BIND, 2}, {"--dev-bind", DEV_BIND, 2}, {"--bind-own", BIND_OWN, 2},
+        {"--ro-bind-own", RO_BIND_OWN, 2}, {"--symlink", SYMLINK, 2}, {"--tmpfs", TMPFS, 3}, {"--proc", PROC, 1},
+        {"--dev", DEV, 1}, {"--hide", HIDE, 1}, {"--remount-ro", REMOUNT_RO, 1}};
+    int i = 1;
+    for (; i < argc && strcmp(argv[i], "--"); i++) {
+        const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        size_t k = 0;
+        while (k < sizeof view / sizeof view[0] && strcmp(f, view[k].flag)) k++;
+        if (k < sizeof view / sizeof view[0]) {
+            int n = view[k].paths;
+            if (i + n >= argc) usage("missing values after", f);
+            if (nops == MAX_LIST) usage("too many file-system operations at", f);
+            struct op *o = &ops[nops++];
+            *o = (struct op){view[k].kind, view[k].kind == SYMLINK ? v : abs_path(v), n == 2 ? abs_path(argv[i + 2]) : NULL, 0, 0, -1, 0};
+            if (o->kind == TMPFS) {
+                o->size = (unsigned long long) number(argv[i + 2], 10, 0x7fffffffffffffffL);
+                o->mode = (unsigned) number(argv[i + 3], 8, 07777);
+            }
+            i += n;
+            continue;
+        }
+        if (!strcmp(f, "--keep-all-caps")) { keep_all_caps = 1; continue; }
+        if (!strcmp(f, "--disable-userns")) { disable_userns = 1; continue; }
+        if (!v) usage("missing value after", f);
+        i++;
+        if (!strcmp(f, "--parent-pid")) parent_pid = number(v, 10, 1L << 30);
+        else if (!strcmp(f, "--uid")) uid = number(v, 10, 0xfffffffeL);
+        else if (!strcmp(f, "--gid")) gid = number(v, 10, 0xfffffffeL);
+        else if (!strcmp(f, "--host-uid")) host_uid = number(v, 10, 0xfffffffeL);
+        else if (!strcmp(f, "--host-gid")) host_gid = number(v, 10, 0xfffffffeL);
+        else if (!strcmp(f, "--hostname")) hostname = v;
+        else if (!strcmp(f, "--seccomp")) seccomp_path = abs_path(v);
+        else if (!strcmp(f, "--chdir")) workdir = abs_path(v);
+        else if (!strcmp(f, "--rlimit")) rlimit_arg(v);
+        else if (!strcmp(f, "--net")) {
+            if (strcmp(v, "none") && strcmp(v, "loopback") && strcmp(v, "host")) usage("--net takes none, loopback or host, not", v);
+            net = v;
+        } else if (!strcmp(f, "--keep-cap")) {
+            if (nkeep == 64) usage("too many --keep-cap at", v);
+            keep_caps[nkeep++] = (int) number(v, 10, 63);
+        } else if (!strcmp(f, "--cgroup-procs")) {
+            if (ncgroups == MAX_LIST) usage("too many --cgroup-procs at", v);
+            cgroup_files[ncgroups++] = abs_path(v);
+        } else if (!strcmp(f, "--setenv")) {
+            if (nenvs == MAX_LIST - 1 || !strchr(v, '=') || v[0] == '=') usage("--setenv takes NAME=VALUE (at most 510), not", v);
+            envs[nenvs++] = v;
+        } else usage("unknown flag", f);
+    }
+    if (i >= argc - 1) usage("no command after", "--");
+    if (uid < 0 || gid < 0 || !workdir) usage("--uid, --gid and --chdir are required", "");
+    command = argv + i + 1;
+}
+
+/* Appends what fd has to buf (at most max); 0 at EOF or on an error. */
+static int drain(int fd, char *buf, size_t *len, size_t max) {
+    ssize_t n = *len < max ? read(fd, buf + *len, max - *len) : 0;
+    if (n > 0) *len += (size_t) n;
+    return n > 0;
+}
+
+/* The whole of a small file. */
+size_t slurp(const char *path, char *buf, size_t max, const char *what) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    size_t len = 0;
+    if (fd < 0) fail("%s: open %s", what, path);
+    for (ssize_t n; (n = read(fd, buf + len, max - len)) != 0; len += (size_t) n)
+        if (n < 0 || len + (size_t) n == max) { if (n >= 0) errno = E2BIG; fail("%s: read %s", what, path); }
+    close(fd);
+    return len;
+}
+
+int read_args(const char *path, char **args, int first, int max) {
+    static char buf[1 << 20];
+    size_t len = slurp(abs_path(path), buf, sizeof buf - 1, "arguments");
+    int argc = first;
+    if (unlink(path) < 0) fail("arguments: unlink %s", path);
+    if (len == 0 || buf[len - 1] != '\0') usage("the arguments must each end with a NUL byte in", path);
+    for (size_t at = 0; at < len; at += strlen(buf + at) + 1) {
+        if (argc == max - 1) usage("too many arguments in", path);
+        args[argc++] = buf + at;
+    }
+    args[argc] = NULL;
+    return argc;
+}
+
+/* --args FILE: the real arguments, NUL-separated, from a file that we delete at once. */
+static void parse_file(const char *path) {
+    static char *argv[2 * MAX_LIST + 64] = {"s4j-launch"};
+    parse(read_args(path, argv, 1, sizeof argv / sizeof argv[0]), argv);
+}
+
+void write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail("open %s", path);
+    if (write(fd, text, strlen(text)) != (ssize_t) strlen(text)) fail("write %s to %s", text, path);
+    if (close(fd) < 0) fail("close %s", path);
+}
+
+/* One line "inside outside 1" into /proc/PID/uid_map or gid_map. */
+void write_map(const char *pid, const char *file, long inside, long outside) {
+    char path[96], map[64];
+    snprintf(path, sizeof path, "/proc/%s/%s", pid, file);
+    snprintf(map, sizeof map, "%ld %ld 1\n", inside, outside);
+    write_file(path, map);
+}
+
+/* The raw BPF program (struct sock_filter[]) the Java side compiled with libseccomp. */
+static void read_seccomp(void) {
+    static struct sock_filter prog[BPF_MAXINSNS + 1];
+    size_t len = slurp(seccomp_path, (char *) prog, sizeof prog, "seccomp");
+    if (len == 0 || len % sizeof prog[0]) { errno = EINVAL; fail("seccomp: %s holds %zu bytes, not a BPF program", seccomp_path, len); }
+    seccomp_prog.len = (unsigned short) (len / sizeof prog[0]);
+    seccomp_prog.filter = prog;
+}
+
+/*
+ * The setuid guard, loaded whenever an idmapped bind is writable: what the sandbox creates there belongs
+ * to the JVM's user on the host (root), so a chmod u+s would leave a setuid-root file behind for any host
+ * user to run. It fails with EPERM every call that sets S_ISUID or S_ISGID (chmod, creating open, mknod
+ * families, of every ABI) and with ENOSYS the calls whose mode it cannot read (openat2, io_uring).
+ */
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
+#endif
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#define NR_MASK 0xbfffffffU /* x32 calls are the x86_64 numbers with bit 30 set */
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#define NR_MASK 0xffffffffU
+#else
+#error "s4j-launch knows the system calls of x86_64 and aarch64 only"
+#endif
+/* {number, argument holding the mode, argument holding open flags or -1} */
+static const int native_calls[][3] = {
+#ifdef __NR_chmod
+    {__NR_chmod, 1, -1}, {__NR_creat, 1, -1}, {__NR_open, 2, 1}, {__NR_mknod, 1, -1},
+#endif
+    {__NR_fchmod, 1, -1}, {__NR_fchmodat, 2, -1}, {__NR_fchmodat2, 2, -1}, {__NR_openat, 3, 2}, {__NR_mknodat, 2, -1}};
+static const int i386_calls[][3] = {{15, 1, -1}, {8, 1, -1}, {5, 2, 1}, {14, 1, -1}, {94, 1, -1}, {306, 2, -1},
+    {452, 2, -1}, {295, 3, 2}, {297, 2, -1}};
+struct sock_filter guard[160];
+unsigned short guard_len;
+
+static void emit(struct sock_filter f) { guard[guard_len++] = f; }
+
+/* One ABI: A holds the call number; ends with RET ALLOW. Arguments are read as their low 32 bits (LE). */
+static void guard_abi(const int (*calls)[3], size_t n, int openat2, int io_uring) {
+    emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, openat2, 1, 0));
+    emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, io_uring, 0, 1));
+    emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+    for (size_t i = 0; i < n; i++) {
+        int flags = calls[i][2] >= 0;
+        emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, calls[i][0], 0, flags ? 6 : 4));
+        if (flags) {
+            emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[calls[i][2]])));
+            emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_CREAT | __O_TMPFILE, 0, 3));
+        }
+        emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[calls[i][1]])));
+        emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, S_ISUID | S_ISGID, 0, 1));
+        emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+        emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    }
+    emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
+void build_guard(void) {
+    emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+    emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 0, 0)); /* jf patched below */
+    unsigned short jeq = guard_len - 1;
+    emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+    emit((struct sock_filter) BPF_STMT(BPF_ALU | BPF_AND | BPF_K, NR_MASK));
+    guard_abi(native_calls, sizeof native_calls / sizeof native_calls[0], __NR_openat2, __NR_io_uring_setup);
+    guard[jeq].jf = (unsigned char) (guard_len - jeq - 1);
+#if defined(__x86_64__)
+    emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 0));
+    jeq = guard_len - 1;
+    emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+    guard_abi(i386_calls, sizeof i386_calls / sizeof i386_calls[0], 437, 425);
+    guard[jeq].jf = (unsigned char) (guard_len - jeq - 1);
+#endif
+    emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS)); /* an ABI we cannot read */
+}
+
+static void loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) fail("loopback: socket");
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) fail("loopback: SIOCGIFFLAGS lo");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail("loopback: SIOCSIFFLAGS lo up");
+    close(s);
+}
+
+void lower_rlimits(void) {
+    for (int i = 0; i < nlimits; i++) {
+        struct rlimit rl;
+        if (getrlimit(limits[i].resource, &rl) < 0) fail("getrlimit %d", limits[i].resource);
+        rlim_t v = limits[i].value < rl.rlim_max ? limits[i].value : rl.rlim_max; /* only ever lower */
+        rl.rlim_cur = rl.rlim_max = v;
+        if (setrlimit(limits[i].resource, &rl) < 0) fail("setrlimit %d to %llu", limits[i].resource, (unsigned long long) v);
+    }
+}
+
+static int kept(int cap) {
+    for (int i = 0; i < nkeep; i++) if (keep_caps[i] == cap) return 1;
+    return 0;
+}
+
+/* Ids, then capabilities (bounding, ambient, the three sets), then no_new_privs: nothing can come back. */
+static void drop_privileges(void) {
+    if (!keep_all_caps) {
+        for (int cap = 0; cap < 64; cap++) {
+            if (kept(cap)) continue;
+            if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+                if (errno == EINVAL) break; /* past the kernel's last capability */
+                fail("drop capability %d from the bounding set", cap);
+            }
+        }
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) fail("clear the ambient capabilities");
+    }
+    if (setresgid(gid, gid, gid) < 0) fail("setresgid %ld", gid);
+    if (setresuid(uid, uid, uid) < 0) fail("setresuid %ld", uid);
+    if (!keep_all_caps) {
+        struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct data[2] = {{0, 0, 0}, {0, 0, 0}};
+        for (int i = 0; i < nkeep; i++) {
+            unsigned bit = 1u << (keep_caps[i] % 32);
+            data[keep_caps[i] / 32].effective |= bit;
+            data[keep_caps[i] / 32].permitted |= bit;
+            data[keep_caps[i] / 32].inheritable |= bit;
+        }
+        if (syscall(SYS_capset, &hdr, data) < 0) fail("capset");
+        for (int i = 0; i < nkeep; i++)
+            if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, keep_caps[i], 0, 0) < 0) fail("keep capability %d", keep_caps[i]);
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("PR_SET_NO_NEW_PRIVS");
+}
+
+/* D: the command. */
+static void run_command(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) fail("sigprocmask");
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL); /* fails harmlessly for SIGKILL, SIGSTOP, glibc's own */
+    if (setsid() < 0) fail("setsid");
+    if (chdir(workdir) < 0) fail("chdir %s", workdir);
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail("close_range");
+    struct sock_fprog setuid_guard = {guard_len, guard};
+    if (guard_len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &setuid_guard, 0, 0) < 0) fail("load the setuid guard");
+    if (seccomp_prog.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog, 0, 0) < 0) fail("load the seccomp filter");
+    static const char ok[] = "S4J-OK\n";
+    if (write(STDOUT_FILENO, ok, sizeof ok - 1) != (ssize_t) (sizeof ok - 1)) _exit(FAIL_STATUS);
+    environ = (char **) envs; /* execvp searches the sandbox's PATH, not ours */
+    execvp(command[0], command);
+    int err = errno;
+    if (err == ENOENT && !strchr(command[0], '/')) dprintf(STDERR_FILENO, "%s: command not found\n", command[0]);
+    else dprintf(STDERR_FILENO, "%s: %s\n", command[0], strerror(err));
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+/*
+ * C: pid 1 of the sandbox. It reaps every orphan; when the command exits it passes the status to L (which
+ * exits with it) and stays, without PR_SET_PDEATHSIG, while anything else lives in the namespace: a
+ * daemon lives until it ends, the JVM ends, or close() kills this process (and so the namespace).
+ */
+static void run_init(int alive_r, int status_w) {
+    char go;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail("PR_SET_PDEATHSIG");
+    if (read(alive_r, &go, 1) != 1) _exit(FAIL_STATUS); /* L has printed our pid, or is gone */
+    close(alive_r);
+    build_root();
+    if (!strcmp(net, "loopback")) loopback_up();
+    if (hostname && sethostname(hostname, strlen(hostname)) < 0) fail("sethostname %s", hostname);
+    lower_rlimits();
+    drop_privileges();
+    memset(args_start, 0, args_end - args_start); /* the sandbox can read /proc/1/cmdline: no host path in it */
+    strcpy(args_start, "s4j-init");
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    int sfd = sigprocmask(SIG_BLOCK, &chld, NULL) < 0 ? -1 : signalfd(-1, &chld, SFD_CLOEXEC);
+    if (sfd < 0) fail("signalfd SIGCHLD");
+    pid_t cmd = fork();
+    if (cmd < 0) fail("fork the command");
+    if (cmd == 0) run_command();
+    close(report_fd);
+    close(0), close(1), close(2); /* only the command's processes hold the JVM's pipes: EOF when they end */
+    struct pollfd fds[2] = {{sfd, POLLIN, 0}, {jvm_fd, POLLIN, 0}};
+    for (;;) {
+        if (poll(fds, jvm_fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) _exit(FAIL_STATUS);
+        if (jvm_fd >= 0 && fds[1].revents) _exit(137); /* the JVM is gone: the namespace goes with us */
+        struct signalfd_siginfo si;
+        if (fds[0].revents && read(sfd, &si, sizeof si) < 0) _exit(FAIL_STATUS);
+        for (int st;;) {
+            pid_t p = waitpid(-1, &st, WNOHANG);
+            if (p == 0) break;
+            if (p < 0) _exit(0); /* ECHILD: nothing is left in the namespace */
+            if (p == cmd) {
+                if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) _exit(FAIL_STATUS);
+                dprintf(status_w, "%d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                close(status_w);
+            }
+        }
+    }
+}
+
+/*
+ * s4j-launch --guard [--seccomp BPF-FILE] -- PROGRAM [ARG]...: the chroot and nspawn backends' last step
+ * before the command, run as the sandbox's user inside its root (which shows this binary read-only): what
+ * the sandbox creates in an idmapped read-write mount belongs to the host's root, so the setuid guard must
+ * hold there too. no_new_privs, the guard, the policy's filter when given, then execv PROGRAM (a path) with
+ * the environment and working directory as they are. A failure exits 125 with "s4j-launch: ..." on stderr.
+ */
+static void guard_main(int argc, char **argv) {
+    bwrap_mode = 1; /* stdout is the command's: a failure goes to stderr only */
+    int i = 2;
+    if (i + 1 < argc && !strcmp(argv[i], "--seccomp")) { seccomp_path = abs_path(argv[i + 1]); i += 2; }
+    if (i + 1 >= argc || strcmp(argv[i], "--")) usage("--guard takes [--seccomp FILE] -- PROGRAM [ARG]..., not", i < argc ? argv[i] : "");
+    if (seccomp_path) read_seccomp();
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("PR_SET_NO_NEW_PRIVS");
+    build_guard();
+    struct sock_fprog setuid_guard = {guard_len, guard};
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &setuid_guard, 0, 0) < 0) fail("load the setuid guard");
+    if (seccomp_path && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog, 0, 0) < 0) fail("load the seccomp filter");
+    execv(argv[i + 1], argv + i + 1);
+    int err = errno;
+    dprintf(STDERR_FILENO, "%s: %s\n", argv[i + 1], strerror(err));
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "--guard")) guard_main(argc, argv);
+    if (argc == 3 && !strcmp(argv[1], "--bwrap")) {
+        bwrap_mode = 1;
+        bwrap_main(argv[2]); /* before anything here changes what bwrap would inherit (SIGPIPE) */
+    }
+    signal(SIGPIPE, SIG_IGN);
+    args_start = argv[0];
+    args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+    envs[0] = NULL;
+    if (argc == 3 && !strcmp(argv[1], "--args")) parse_file(argv[2]);
+    else { /* parse copies, so that pid 1 can wipe the originals */
+        static char *copy[2 * MAX_LIST + 64];
+        if ((size_t) argc >= sizeof copy / sizeof copy[0]) usage("too many arguments at", argv[0]);
+        for (int i = 0; i < argc; i++) if (!(copy[i] = strdup(argv[i]))) fail("strdup");
+        parse(argc, copy);
+    }
+    envs[nenvs] = NULL;
+    int parent = -1;
+    if (parent_pid >= 0) {
+        parent = (int) syscall(SYS_pidfd_open, (pid_t) parent_pid, 0);
+        if (parent < 0) fail("watch the parent %ld", parent_pid);
+        if (getppid() != parent_pid) { errno = ESRCH; fail("the parent %ld is gone", parent_pid); }
+    }
+    char self[32];
+    snprintf(self, sizeof self, "%d\n", getpid());
+    for (int i = 0; i < ncgroups; i++) write_file(cgroup_files[i], self);
+    if (seccomp_path) read_seccomp();
+    int root = geteuid() == 0;
+    if (root) {
+        if (clone_sources(getuid() != (uid_t) host_uid)) build_guard();
+        if (setgroups(0, NULL) < 0) fail("setgroups");
+        if (setresgid(host_gid, host_gid, host_gid) < 0) fail("setresgid %ld on the host", host_gid);
+        if (setresuid(host_uid, host_uid, host_uid) < 0) fail("setresuid %ld on the host", host_uid);
+    } else {
+        host_uid = geteuid();
+        host_gid = getegid();
+    }
+    int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+    if (strcmp(net, "host")) flags |= CLONE_NEWNET;
+    if (unshare(flags) < 0) fail("unshare (user namespaces: sysctl user.max_user_namespaces)");
+    /* a setuid made us non-dumpable, which gives /proc/self to the host's root: take it back briefly */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail("PR_SET_DUMPABLE");
+    write_file("/proc/self/setgroups", "deny");
+    write_map("self", "uid_map", uid, host_uid);
+    write_map("self", "gid_map", gid, host_gid);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("PR_SET_DUMPABLE");
+    if (!root) clone_sources(0);
+    int report[2], alive[2], status[2];
+    if (pipe2(report, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) fail("pipe");
+    pid_t init = fork();
+    if (init < 0) fail("fork pid 1");
+    if (init == 0) {
+        close(report[0]);
+        close(alive[1]);
+        close(status[0]);
+        report_fd = report[1];
+        jvm_fd = parent;
+        run_init(alive[0], status[1]);
+    }
+    close(report[1]);
+    close(alive[0]);
+    close(status[1]);
+    int child = (int) syscall(SYS_pidfd_open, init, 0);
+    /* C's host pid comes first on stdout: close() kills it to end a namespace that outlives us */
+    if (child < 0 || dprintf(STDOUT_FILENO, "S4J-PID %d\n", init) < 0 || write(alive[1], "g", 1) != 1) {
+        kill(init, SIGKILL);
+        fail("start pid 1");
+    }
+    char msg[1500], code[16] = "";
+    size_t len = 0, clen = 0;
+    struct pollfd fds[4] = {{child, POLLIN, 0}, {report[0], POLLIN, 0}, {status[0], POLLIN, 0}, {parent, POLLIN, 0}};
+    while (!fds[0].revents && fds[2].fd >= 0) { /* until pid 1 ends or hands over the command's status */
+        if (poll(fds, parent >= 0 ? 4 : 3, -1) < 0 && errno != EINTR) fds[3].revents = POLLERR;
+        if (fds[3].revents) { /* the JVM is gone (or poll failed): take the sandbox with it */
+            kill(init, SIGKILL);
+            _exit(137);
+        }
+        if (fds[1].revents && !drain(report[0], msg, &len, sizeof msg - 1)) fds[1].fd = -1;
+        if (fds[2].revents && !drain(status[0], code, &clen, sizeof code - 1)) fds[2].fd = -1;
+    }
+    if (fcntl(report[0], F_SETFL, O_NONBLOCK) < 0) fail("fcntl");
+    while (fds[1].fd >= 0 && drain(report[0], msg, &len, sizeof msg - 1)) {}
+    if (len > 0) { /* a setup step failed: nothing ran */
+        kill(init, SIGKILL);
+        msg[len] = '\0';
+        dprintf(STDOUT_FILENO, "S4J-FAIL %s\n", msg);
+        dprintf(STDERR_FILENO, "s4j-launch: %s\n", msg);
+        return FAIL_STATUS;
+    }
+    if (clen > 0) return atoi(code);
+    int st;
+    if (waitpid(init, &st, 0) < 0) fail("waitpid pid 1");
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

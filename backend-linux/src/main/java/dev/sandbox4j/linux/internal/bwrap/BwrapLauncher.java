@@ -1,0 +1,97 @@
+package dev.sandbox4j.linux.internal.bwrap;
+
+import dev.sandbox4j.ExecException;
+import dev.sandbox4j.linux.internal.host.ArgsFile;
+import dev.sandbox4j.linux.internal.rlimit.Rlimits;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Starts one bwrap run through the static launcher {@code s4j-launch --bwrap FILE} (src/main/c/s4j-bwrap.c),
+ * one exec that joins the sandbox's cgroups, stages the binds of {@link StagedBinds} as root, lowers the
+ * rlimits, becomes the host's nobody when the JVM is root, sets PR_SET_PDEATHSIG and execs bwrap with the
+ * options on fd 4, the seccomp program on fd 3 and the setuid guard on fd 5. The launcher and bwrap are
+ * one process, so {@link Process#pid()} is bwrap's. FILE holds every argument NUL-separated (environment
+ * values never show in the host's process list) and is deleted by the launcher once read. Java starts
+ * children with no fd above 2 and the launcher opens only 3 to 5, which bwrap closes once read, so the
+ * sandbox inherits no other descriptor; the launcher's and bwrap's environments are empty.
+ *
+ * <p>PR_SET_PDEATHSIG fires when the parent <em>thread</em> exits, so every launcher is started from one
+ * long-lived daemon thread of this class, never from a caller's (possibly short-lived) thread.
+ */
+final class BwrapLauncher {
+    /** Exit status of the launcher when a step before bwrap failed ("s4j-launch: step: error" on stderr). */
+    static final int LAUNCH_FAILED = 125;
+
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sandbox4j-bwrap-spawner");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private BwrapLauncher() {
+    }
+
+    static Process start(Path launcher, Path bwrap, BwrapArgs.Invocation inv, Path argsFile, Path seccompFile) {
+        List<String> args = launcherArgs(inv, bwrap, ProcessHandle.current().pid(),
+                inv.seccomp().isPresent() ? Optional.of(seccompFile) : Optional.empty());
+        ArgsFile.write(argsFile, args, "the bubblewrap launcher's arguments");
+        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--bwrap", argsFile.toString()).directory(new File("/"));
+        pb.environment().clear();
+        Future<Process> f = SPAWNER.submit(pb::start);
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            deleteQuietly(argsFile);
+            throw new ExecException("starting the bubblewrap launcher " + launcher + " failed: " + e.getCause().getMessage()
+                    + "; check that its directory allows executables (not mounted noexec)", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            // the spawn may still complete; its process must not outlive this refusal
+            f.cancel(false);
+            SPAWNER.execute(() -> {
+                try {
+                    f.get().destroyForcibly();
+                } catch (InterruptedException | ExecutionException | java.util.concurrent.CancellationException ignored) {
+                    // it never started
+                }
+            });
+            deleteQuietly(argsFile);
+            throw new ExecException("interrupted while starting bubblewrap", e);
+        }
+    }
+
+    /** The launcher's arguments (see the head of s4j-bwrap.c). Pure. */
+    static List<String> launcherArgs(BwrapArgs.Invocation inv, Path bwrap, long parentPid, Optional<Path> seccompFile) {
+        List<String> a = new ArrayList<>(List.of("--parent-pid", Long.toString(parentPid)));
+        inv.cgroupProcs().forEach(p -> a.addAll(List.of("--cgroup-procs", p.toString())));
+        for (Rlimits.Limit l : inv.rlimits()) {
+            a.addAll(List.of("--rlimit", l.resource().name().toLowerCase(Locale.ROOT) + "=" + l.value()));
+        }
+        seccompFile.ifPresent(f -> a.addAll(List.of("--seccomp", f.toString())));
+        a.addAll(inv.staging().launcherArgs());
+        a.addAll(List.of("--bwrap", bwrap.toString(), "--options", Integer.toString(inv.options().size())));
+        a.addAll(inv.options());
+        a.add("--");
+        a.addAll(inv.command());
+        return a;
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // inside the session's private directory, which close() removes
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package dev.sandbox4j.linux.internal.bwrap;
+
+import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.linux.internal.plan.SandboxPlan;
+import dev.sandbox4j.linux.internal.plan.Step;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One directory that stands for the plan's /etc files, so that bwrap makes one mount for them instead of
+ * one per file (each bind costs bwrap a mount and a read-only remount on every exec; the ~20 /etc entries
+ * of {@code SandboxImage.host()} were a quarter of an exec's cost here). The session copies the plan's
+ * single-file /etc binds (host files and generated ones) and recreates its /etc symlinks in
+ * {@code <privateDir>/etc} once at open; {@link BwrapArgs} binds that directory at /etc, lets bwrap make
+ * the mount points of the remaining /etc mounts (directories such as /etc/ssl) in it, and remounts /etc
+ * read-only before the command runs. The sandbox sees the same files as with one bind each.
+ *
+ * @param dir          the host directory shown at /etc
+ * @param consolidated the /etc destinations it replaces
+ */
+public record EtcView(Path dir, Set<String> consolidated) {
+    public EtcView {
+        consolidated = Set.copyOf(consolidated);
+    }
+
+    /**
+     * Builds the view for {@code plan} in {@code privateDir}, or nothing when the plan has no /etc files
+     * or mounts something at /etc itself (then the per-file binds stay).
+     */
+    static Optional<EtcView> materialize(SandboxPlan plan, Path privateDir) {
+        Set<String> consolidated = new LinkedHashSet<>();
+        for (Step s : plan.steps()) {
+            String dest = s instanceof Step.BindRo b ? b.dest() : s instanceof Step.BindRw b ? b.dest()
+                    : s instanceof Step.Tmpfs t ? t.dest() : s instanceof Step.HideDir h ? h.dest()
+                    : s instanceof Step.HideFile h ? h.dest() : s instanceof Step.Symlink l ? l.dest() : null;
+            if ("/etc".equals(dest)) {
+                return Optional.empty();
+            }
+            if (s instanceof Step.BindRo b && isEtcChild(b.dest()) && Files.isRegularFile(b.host())) {
+                consolidated.add(b.dest());
+            } else if (s instanceof Step.Symlink l && isEtcChild(l.dest())) {
+                consolidated.add(l.dest());
+            }
+        }
+        if (consolidated.isEmpty()) {
+            return Optional.empty();
+        }
+        Path dir = privateDir.resolve("etc");
+        try {
+            Files.createDirectory(dir);
+            for (Step s : plan.steps()) {
+                if (s instanceof Step.BindRo b && consolidated.contains(b.dest())) {
+                    Path copy = dir.resolve(name(b.dest()));
+                    Files.copy(b.host(), copy, StandardCopyOption.REPLACE_EXISTING);
+                    // bwrap may run as the host's nobody: the copy is shown to the sandbox, so it must be readable
+                    Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                } else if (s instanceof Step.Symlink l && consolidated.contains(l.dest())) {
+                    Path link = dir.resolve(name(l.dest()));
+                    Files.deleteIfExists(link);
+                    Files.createSymbolicLink(link, Path.of(l.target()));
+                }
+            }
+            makeMountPoints(plan, consolidated, dir);
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new SandboxStartException("preparing the sandbox's /etc in " + dir + " failed: " + e, e);
+        }
+        return Optional.of(new EtcView(dir, consolidated));
+    }
+
+    /**
+     * The mount points of the plan's other mounts below /etc, made now by the JVM: bwrap makes missing ones
+     * itself, but when it runs as the host's nobody it may not write into this root-owned directory.
+     */
+    private static void makeMountPoints(SandboxPlan plan, Set<String> consolidated, Path dir) throws IOException {
+        Set<String> mounted = new LinkedHashSet<>();
+        for (Step s : plan.steps()) {
+            String dest = s instanceof Step.BindRo b ? b.dest() : s instanceof Step.BindRw b ? b.dest()
+                    : s instanceof Step.BindDev b ? b.dest() : s instanceof Step.Tmpfs t ? t.dest()
+                    : s instanceof Step.HideDir h ? h.dest() : s instanceof Step.HideFile h ? h.dest() : null;
+            if (dest == null || !dest.startsWith("/etc/") || consolidated.contains(dest)
+                    || mounted.stream().anyMatch(m -> dest.startsWith(m + "/"))) {
+                continue;
+            }
+            mounted.add(dest);
+            Path point = dir.resolve(dest.substring("/etc/".length()));
+            boolean directory = s instanceof Step.Tmpfs || s instanceof Step.HideDir
+                    || s instanceof Step.BindRo b && Files.isDirectory(b.host())
+                    || s instanceof Step.BindRw b && Files.isDirectory(b.host())
+                    || s instanceof Step.BindDev b && Files.isDirectory(b.host());
+            Files.createDirectories(point.getParent());
+            if (directory) {
+                Files.createDirectories(point);
+            } else if (!Files.exists(point, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(point);
+            }
+        }
+    }
+
+    private static boolean isEtcChild(String dest) {
+        return dest.startsWith("/etc/") && dest.indexOf('/', 5) < 0;
+    }
+
+    private static String name(String dest) {
+        return dest.substring("/etc/".length());
+    }
+}

@@ -1,0 +1,202 @@
+package dev.sandbox4j.linux.internal.ns;
+
+import dev.sandbox4j.ExecException;
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.Mount;
+import dev.sandbox4j.ResourceUsage;
+import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.linux.internal.cgroup.CgroupSandbox;
+import dev.sandbox4j.linux.internal.host.ArgsFile;
+import dev.sandbox4j.linux.internal.host.HostIds;
+import dev.sandbox4j.linux.internal.host.LauncherBinary;
+import dev.sandbox4j.linux.internal.host.PrivateDirs;
+import dev.sandbox4j.linux.internal.plan.HostFacts;
+import dev.sandbox4j.linux.internal.plan.SandboxPlan;
+import dev.sandbox4j.linux.internal.plan.Step;
+import dev.sandbox4j.linux.internal.rlimit.Rlimits;
+import dev.sandbox4j.spi.BackendSession;
+import dev.sandbox4j.spi.ProcessRequest;
+import dev.sandbox4j.spi.SandboxProcess;
+import dev.sandbox4j.spi.SandboxSpec;
+import dev.sandbox4j.spi.SessionLabels;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Collectors;
+
+/**
+ * One namespaces sandbox: its private directory (generated /etc files, the seccomp program, one
+ * arguments file per exec), its cgroups and its session plan; each exec is one s4j-launch run with fresh
+ * namespaces. {@link #close()} kills every exec, the cgroups' processes with them, and removes the
+ * cgroups and the private directory. Thread-safe.
+ */
+final class NamespacesSession implements BackendSession {
+    /** The {@code kind} of the private directory's name ({@link SessionLabels#hostName}). */
+    static final String KIND = "ns";
+
+    private final SandboxSpec spec;
+    private final Path privateDir;
+    private final CgroupSandbox cgroup;
+    private final SandboxPlan sessionPlan;
+    private final LauncherArgs.Context context;
+    private final String workspaceInside;
+    /** Every exec whose launcher or namespace may still be alive. */
+    private final Set<LauncherProcess> live = ConcurrentHashMap.newKeySet();
+    private final AtomicLong execs = new AtomicLong();
+    /** Spawns share it; close takes it alone, so no exec can start after close() killed the rest. */
+    private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private NamespacesSession(SandboxSpec spec, Path privateDir, CgroupSandbox cgroup, SandboxPlan plan,
+                              LauncherArgs.Context context) {
+        this.spec = spec;
+        this.privateDir = privateDir;
+        this.cgroup = cgroup;
+        this.sessionPlan = plan;
+        this.context = context;
+        this.workspaceInside = LauncherArgs.workspaceInside(plan, spec.workspace());
+    }
+
+    /**
+     * Makes the session: checks the limits, makes the private directory and the cgroups, plans.
+     *
+     * @throws SandboxStartException naming what failed (a limit this host cannot enforce, a cgroup, the
+     *                               launcher); nothing is left behind then
+     */
+    static NamespacesSession open(SandboxSpec spec) {
+        IsolationPolicy policy = spec.policy();
+        LauncherBinary.verifiedPath();
+        Rlimits.checkEnforceable(Rlimits.plan(policy.limits()));
+        Path dir = PrivateDirs.create(Path.of(System.getProperty("java.io.tmpdir")), KIND, spec.sandboxId(), "rwx------");
+        CgroupSandbox cgroup = null;
+        try {
+            cgroup = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()), policy.limits());
+            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cgroup.procsFiles()));
+            for (Map.Entry<Path, String> f : plan.generatedFiles().entrySet()) {
+                Files.createDirectories(f.getKey().getParent());
+                Files.writeString(f.getKey(), f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                Files.setPosixFilePermissions(f.getKey(), PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            Optional<Path> seccomp = Optional.empty();
+            for (Step.Seccomp s : plan.stepsOf(Step.Seccomp.class)) {
+                Path bpf = dir.resolve("seccomp.bpf");
+                Files.write(bpf, s.filter().bpf(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                seccomp = Optional.of(bpf);
+            }
+            Set<Mount> ownRo = policy.filesystem().mounts().stream().filter(m -> !m.writable()).collect(Collectors.toSet());
+            LauncherArgs.Context context = new LauncherArgs.Context(policy.network().mode(), ownRo, spec.workspace(), seccomp,
+                    ProcessHandle.current().pid(),
+                    HostIds.root() ? Optional.of(new int[] {HostIds.SANDBOX_HOST_UID, HostIds.SANDBOX_HOST_GID})
+                            : Optional.empty(),
+                    new int[] {HostIds.uid(), HostIds.gid()});
+            return new NamespacesSession(spec, dir, cgroup, plan, context);
+        } catch (IOException e) {
+            cleanUp(cgroup, dir);
+            throw new SandboxStartException("namespaces: writing the sandbox's files into " + dir + " failed: " + e, e);
+        } catch (RuntimeException e) {
+            cleanUp(cgroup, dir);
+            throw e;
+        }
+    }
+
+    private static void cleanUp(CgroupSandbox cgroup, Path dir) {
+        if (cgroup != null) {
+            cgroup.close();
+        }
+        PrivateDirs.delete(dir);
+    }
+
+    @Override
+    public String workspacePath() {
+        return workspaceInside;
+    }
+
+    @Override
+    public SandboxProcess spawn(ProcessRequest request) {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                throw new ExecException("namespaces: the sandbox " + spec.sandboxId() + " is closed; build a new one");
+            }
+            SandboxPlan plan = sessionPlan.forExec(request);
+            Path argsFile = privateDir.resolve("args-" + execs.incrementAndGet());
+            ArgsFile.write(argsFile, LauncherArgs.of(plan, context), "namespaces: the launcher's arguments");
+            // checked again before every use: the cache directory is ours, but a copy replaced by hand is not run
+            Path verified = LauncherBinary.verifiedPath();
+            ProcessBuilder pb = new ProcessBuilder(verified.toString(), "--args", argsFile.toString()).directory(new File("/"));
+            pb.environment().clear();
+            LauncherProcess p;
+            try {
+                p = LauncherProcess.start(pb, request.argv(), plan.toString(), this::afterExit);
+            } finally {
+                deleteQuietly(argsFile); // the launcher deletes it once read; this covers a launcher that never read it
+            }
+            live.removeIf(old -> !old.anythingAlive());
+            live.add(p);
+            return p;
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Reports what the cgroups saw during the exec (shared by concurrent execs of this sandbox). */
+    private ResourceUsage afterExit(int code) {
+        if (cgroup.memoryLimitHit()) {
+            spec.events().violation("limits.memory", "a process was killed at the memory limit of "
+                    + spec.policy().limits().memory().map(Object::toString).orElse("?") + " (exit " + code + ")");
+        }
+        if (cgroup.pidsLimitHit()) {
+            spec.events().violation("limits.pids", "a fork or clone failed at the limit of "
+                    + spec.policy().limits().pids().orElse(0) + " processes");
+        }
+        return new ResourceUsage(Optional.empty(), cgroup.peakMemory());
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // inside the private directory, which close() removes
+        }
+    }
+
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+        List<LauncherProcess> all = List.copyOf(live);
+        for (LauncherProcess p : all) {
+            p.killTree();
+        }
+        cgroup.close();
+        for (LauncherProcess p : all) {
+            p.awaitGone(java.time.Duration.ofSeconds(5));
+        }
+        PrivateDirs.delete(privateDir);
+    }
+
+    /** Removes the private directories of sandboxes whose JVM is gone, and their cgroups. */
+    static List<String> reap() {
+        List<String> out = new java.util.ArrayList<>(CgroupSandbox.reap());
+        out.addAll(PrivateDirs.reap(Path.of(System.getProperty("java.io.tmpdir")), KIND));
+        return out;
+    }
+}

@@ -1,0 +1,121 @@
+package dev.sandbox4j.linux.internal.plan;
+
+import dev.sandbox4j.InvalidInputException;
+import dev.sandbox4j.NetworkPolicy;
+import dev.sandbox4j.ProcessPolicy;
+import dev.sandbox4j.linux.internal.plan.HostFacts.Kind;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The root of the view for an image: {@code SandboxImage.host()} (the host's system directories
+ * read-only, and a minimal generated /etc) or {@code SandboxImage.directory(rootfs)} (each top-level entry
+ * of the root file system read-only). Both are laid out entry by entry on the engine's own empty root, so
+ * that mount points such as /proc, /tmp and /workspace can always be made, even where the image lacks
+ * them.
+ */
+final class ImageLayout {
+    /** The host's system directories shown by {@code SandboxImage.host()} (those that exist; symlinks as symlinks). */
+    static final List<String> HOST_SYSTEM_DIRS = List.of("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32");
+
+    /**
+     * What of the host's /etc a program needs to start (dynamic loader, alternatives links, certificates,
+     * time zone, protocol tables, the Debian JDK's and Python's configuration). Never the whole /etc:
+     * passwd, group, hosts and nsswitch.conf are generated, and nothing else is shown.
+     */
+    static final List<String> HOST_ETC = List.of("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl",
+            "ca-certificates", "ca-certificates.conf", "pki", "localtime", "timezone", "os-release", "debian_version",
+            "mime.types", "protocols", "services", "magic", "perl");
+    /** Host /etc entries shown by name prefix: the JDK's and Python's configuration directories. */
+    static final List<String> HOST_ETC_PREFIXES = List.of("java-", "python3");
+    /** Host /etc entries shown only with the host's network. */
+    static final List<String> HOST_ETC_NETWORK = List.of("hosts", "resolv.conf", "host.conf", "gai.conf");
+
+    /** Top-level entries of a rootfs that the sandbox gets fresh instead. */
+    static final Set<String> ROOTFS_REPLACED = Set.of("proc", "dev", "sys", "workspace");
+
+    private ImageLayout() {
+    }
+
+    static void host(PlanBuilder out, HostFacts facts, NetworkPolicy network, int uid, int gid) {
+        Path root = Path.of("/");
+        for (String name : HOST_SYSTEM_DIRS) {
+            Path p = root.resolve(name);
+            switch (facts.files().kind(p, false)) {
+                case SYMLINK -> out.symlink(facts.files().linkTarget(p).orElseThrow(), "/" + name);
+                case DIRECTORY -> out.bindRo(p, "/" + name);
+                default -> {
+                    // absent on this distribution (lib32, libx32 are rare): nothing to show
+                }
+            }
+        }
+        Path etc = Path.of("/etc");
+        Map<String, String> generated = network.mode() == NetworkPolicy.Mode.HOST
+                ? Map.of("passwd", passwd(uid, gid), "group", group(gid), "nsswitch.conf", NSSWITCH)
+                : Map.of("passwd", passwd(uid, gid), "group", group(gid), "nsswitch.conf", NSSWITCH, "hosts", HOSTS);
+        for (String name : facts.files().list(etc)) {
+            boolean shown = HOST_ETC.contains(name) || HOST_ETC_PREFIXES.stream().anyMatch(name::startsWith)
+                    || network.mode() == NetworkPolicy.Mode.HOST && HOST_ETC_NETWORK.contains(name);
+            if (shown && !generated.containsKey(name)) {
+                Path p = etc.resolve(name);
+                switch (facts.files().kind(p, false)) {
+                    case SYMLINK -> out.symlink(facts.files().linkTarget(p).orElseThrow(), "/etc/" + name);
+                    case DIRECTORY, FILE -> out.bindRo(p, "/etc/" + name);
+                    default -> {
+                        // sockets and devices in /etc are never shown
+                    }
+                }
+            }
+        }
+        generated.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> out.generated("/etc/" + e.getKey(), e.getValue()));
+    }
+
+    static void directory(PlanBuilder out, HostFacts facts, Path rootfs) {
+        Kind kind = facts.files().kind(rootfs, true);
+        if (kind != Kind.DIRECTORY) {
+            throw new InvalidInputException("image.directory: " + rootfs + (kind == Kind.MISSING ? " does not exist"
+                    : " is not a directory") + "; give an existing root file system directory (with /bin/sh, /usr, ...)");
+        }
+        List<String> names = facts.files().list(rootfs);
+        if (names.isEmpty()) {
+            throw new InvalidInputException("image.directory: " + rootfs + " is empty or unreadable; give a root file"
+                    + " system directory (with /bin/sh, /usr, ...)");
+        }
+        for (String name : names) {
+            if (ROOTFS_REPLACED.contains(name)) {
+                continue;
+            }
+            Path p = rootfs.resolve(name);
+            switch (facts.files().kind(p, false)) {
+                case SYMLINK -> out.symlink(facts.files().linkTarget(p).orElseThrow(), "/" + name);
+                case DIRECTORY, FILE -> out.bindRo(p, "/" + name);
+                default -> out.note("rootfs entry " + p + " is neither file, directory nor symlink: not shown");
+            }
+        }
+    }
+
+    static final String NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n"
+            + "networks: files\nprotocols: files\nservices: files\nethers: files\nrpc: files\n";
+    static final String HOSTS = "127.0.0.1\tlocalhost sandbox4j\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+    static String passwd(int uid, int gid) {
+        StringBuilder b = new StringBuilder("root:x:0:0:root:/root:/bin/sh\n");
+        b.append("nobody:x:").append(ProcessPolicy.NOBODY).append(':').append(ProcessPolicy.NOBODY)
+                .append(":nobody:/nonexistent:/usr/sbin/nologin\n");
+        if (uid != 0 && uid != ProcessPolicy.NOBODY) {
+            b.append("sandbox:x:").append(uid).append(':').append(gid).append(":sandbox:/tmp:/bin/sh\n");
+        }
+        return b.toString();
+    }
+
+    static String group(int gid) {
+        StringBuilder b = new StringBuilder("root:x:0:\nnogroup:x:").append(ProcessPolicy.NOBODY).append(":\n");
+        if (gid != 0 && gid != ProcessPolicy.NOBODY) {
+            b.append("sandbox:x:").append(gid).append(":\n");
+        }
+        return b.toString();
+    }
+}

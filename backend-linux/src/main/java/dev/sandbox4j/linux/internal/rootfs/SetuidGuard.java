@@ -1,0 +1,83 @@
+package dev.sandbox4j.linux.internal.rootfs;
+
+import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.linux.internal.host.LauncherBinary;
+import dev.sandbox4j.linux.internal.plan.SandboxPlan;
+import dev.sandbox4j.linux.internal.plan.Step;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The system-call filters of every chroot and nspawn exec, loaded by {@code s4j-launch --guard} as the
+ * last step before the command, inside the root, as the sandbox's user:
+ * <ul>
+ *   <li>the setuid guard, always: the read-write directories are idmapped, so what the sandbox creates
+ *       there belongs to the JVM's user (root) on disk, and a {@code chmod u+s} would leave a setuid-root
+ *       file for any host user who can reach it (a caller-given workspace, or any workspace after a JVM
+ *       crash). The guard fails every chmod, creating open and mknod that sets S_ISUID or S_ISGID with EPERM,
+ *       on every x86 ABI, and openat2 and io_uring_setup (whose mode it cannot read) with ENOSYS;</li>
+ *   <li>the policy's filter (compiled by libseccomp, with its clone-flag rules and both actions) when the
+ *       policy has one.</li>
+ * </ul>
+ * The launcher (a static binary, copied 0555 since the extracted one is 0500) and the filter's BPF are
+ * put in the sandbox's private directory and bound read-only at {@link #DIR} in the root. Pure but for
+ * {@link #install}.
+ */
+public final class SetuidGuard {
+    /** Where the root shows the launcher and the filter. */
+    public static final String DIR = "/.sandbox4j";
+    static final String LAUNCHER = "s4j-launch";
+    static final String BPF = "seccomp.bpf";
+
+    private SetuidGuard() {
+    }
+
+    /**
+     * Writes the launcher and the plan's filter into {@code privateDir/guard} and returns the plan with
+     * that directory bound read-only at {@link #DIR} (before the root is made read-only).
+     *
+     * @throws SandboxStartException when the files cannot be written
+     */
+    public static SandboxPlan install(SandboxPlan plan, Path privateDir) {
+        Path dir = privateDir.resolve("guard");
+        try {
+            Files.createDirectory(dir);
+            Files.copy(LauncherBinary.verifiedPath(), dir.resolve(LAUNCHER));
+            Files.setPosixFilePermissions(dir.resolve(LAUNCHER), PosixFilePermissions.fromString("r-xr-xr-x"));
+            for (Step.Seccomp s : plan.stepsOf(Step.Seccomp.class)) {
+                Files.write(dir.resolve(BPF), s.filter().bpf());
+                Files.setPosixFilePermissions(dir.resolve(BPF), PosixFilePermissions.fromString("r--r--r--"));
+            }
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
+        } catch (IOException e) {
+            throw new SandboxStartException("writing the setuid guard's launcher and filter into " + dir + " failed: " + e, e);
+        }
+        List<Step> steps = new ArrayList<>(plan.steps());
+        steps.add(indexOfRootRemount(steps), new Step.BindRo(dir, DIR));
+        return new SandboxPlan(steps, plan.generatedFiles());
+    }
+
+    /** {@code /.sandbox4j/s4j-launch --guard [--seccomp /.sandbox4j/seccomp.bpf] --}: append the program's path and arguments. */
+    public static List<String> prefix(SandboxPlan plan) {
+        List<String> a = new ArrayList<>(List.of(DIR + "/" + LAUNCHER, "--guard"));
+        if (!plan.stepsOf(Step.Seccomp.class).isEmpty()) {
+            a.addAll(List.of("--seccomp", DIR + "/" + BPF));
+        }
+        a.add("--");
+        return a;
+    }
+
+    /** Where the step that makes the root read-only is (the end when there is none): binds go before it. */
+    public static int indexOfRootRemount(List<Step> steps) {
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i) instanceof Step.RemountRo r && r.dest().equals("/")) {
+                return i;
+            }
+        }
+        return steps.size();
+    }
+}

@@ -1,0 +1,66 @@
+package dev.sandbox4j.linux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sandbox4j.testkit.BackendRequirement;
+import dev.sandbox4j.testkit.HostProbes;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A JVM that dies (SIGKILL) with an open sandbox: its sandboxed processes die with it (setpriv's
+ * parent-death signal, bwrap's --die-with-parent), and what it left on disk (cgroups, private dir) is
+ * removed by the reaper of a later JVM.
+ */
+class BubblewrapJvmDeathTest {
+    @BeforeAll
+    static void gate() {
+        BackendRequirement.assumeAvailable("bubblewrap");
+    }
+
+    @Test
+    void theSandboxDiesWithItsJvmAndTheReaperRemovesTheRest() throws Exception {
+        String mark = "bwrap-jvm-death-" + Long.toHexString(System.nanoTime());
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process jvm = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                JvmDeathMain.class.getName(), mark).redirectErrorStream(true).start();
+        String sandboxId;
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            do {
+                line = out.readLine();
+                assertThat(line).as("the child JVM ended before its sandbox was ready").isNotNull();
+            } while (!line.startsWith("ready "));
+            sandboxId = line.substring("ready ".length()).trim();
+            List<Long> running = List.of();
+            for (int i = 0; i < 100 && running.isEmpty(); i++) {
+                running = HostProbes.processesWithEnv("SANDBOX4J_MARK=" + mark);
+                Thread.sleep(20);
+            }
+            assertThat(running).as("the sandboxed sleep runs").isNotEmpty();
+            assertThat(BwrapTestSupport.hostDirsNamed(sandboxId)).isNotEmpty();
+        } finally {
+            jvm.destroyForcibly();
+            jvm.waitFor(10, TimeUnit.SECONDS);
+        }
+        assertThat(HostProbes.awaitNoProcessWithEnv("SANDBOX4J_MARK=" + mark, Duration.ofSeconds(5)))
+                .as("sandboxed processes alive after their JVM was killed").isEmpty();
+        List<Path> left = BwrapTestSupport.hostDirsNamed(sandboxId);
+        assertThat(left).as("a killed JVM cannot clean up: its cgroups and private dir remain for the reaper").isNotEmpty();
+        List<String> reaped = new BubblewrapBackend().reap();
+        assertThat(reaped).as("the backend's reaper: cgroups and the private dir")
+                .anyMatch(l -> l.startsWith("cgroup") && l.contains(sandboxId))
+                .anyMatch(l -> l.startsWith("temp dir") && l.contains(sandboxId));
+        // the core's reaper removes the core's temp workspace (and calls every backend's reap())
+        dev.sandbox4j.Reaper.reapLeftovers();
+        assertThat(BwrapTestSupport.hostDirsNamed(sandboxId)).as("left after reap()").isEmpty();
+    }
+}

@@ -1,0 +1,15 @@
+package dev.sandbox4j.linux;
+
+import dev.sandbox4j.testkit.SandboxContractTest;
+
+/**
+ * The contract kit against {@code namespaces} with the strict policy (the kit's default, since the backend
+ * claims everything strict needs): every escape rule runs. Skipped with the probe's reason where the
+ * launcher cannot make a sandbox, unless SANDBOX4J_REQUIRE names it.
+ */
+class NamespacesContractTest extends SandboxContractTest {
+    @Override
+    protected String backendName() {
+        return NamespacesBackend.NAME;
+    }
+}

@@ -1,0 +1,27 @@
+package dev.sandbox4j.linux;
+
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.ProcessPolicy;
+import dev.sandbox4j.UnsupportedPolicyException;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Bad input for {@code nspawn}, refused before anything runs; and the parts nspawn cannot take. */
+class NspawnInputTest extends RootfsInputChecks {
+    @Override
+    String backend() {
+        return "nspawn";
+    }
+
+    @Override
+    IsolationPolicy policy() {
+        return NspawnEscapeTest.policy();
+    }
+
+    @Test
+    void keptCapabilitiesAreRefused() {
+        ProcessPolicy p = policy().process();
+        refused(b -> b.policy(policy().toBuilder().process(new ProcessPolicy(true, p.uid(), true, true,
+                Set.of("CAP_NET_BIND_SERVICE"))).build()), UnsupportedPolicyException.class, "keepCapabilities");
+    }
+}

@@ -1,0 +1,80 @@
+package dev.sandbox4j.vm;
+
+import dev.sandbox4j.SandboxImage;
+import dev.sandbox4j.spi.Availability;
+import dev.sandbox4j.spi.BackendSession;
+import dev.sandbox4j.spi.Capability;
+import dev.sandbox4j.spi.IsolationLevel;
+import dev.sandbox4j.spi.SandboxBackend;
+import dev.sandbox4j.spi.SandboxSpec;
+import dev.sandbox4j.vm.internal.image.VmCache;
+import dev.sandbox4j.vm.internal.session.BackendProbe;
+import dev.sandbox4j.vm.internal.session.MicrovmLauncher;
+import dev.sandbox4j.vm.internal.session.VmReaper;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code microvm}: a QEMU microvm per sandbox (virtio-mmio, no firmware, the host's kernel booted through
+ * its PVH entry), started by restoring a warm snapshot instead of booting. The first sandbox of a guest
+ * shape (kernel, initramfs, RAM, vCPUs, accelerator) boots it once and saves the snapshot in the per-user
+ * cache ({@code $XDG_CACHE_HOME/sandbox4j/vm}); every later one restores it and gets its shares hot-added.
+ * A guest agent (PID 1) runs the commands.
+ *
+ * <p>Enforcement: memory and CPUs are the VM's (RAM = the memory limit plus 192 MiB for the guest kernel,
+ * rounded up to a power of two, at least 1 GiB; the limit itself is the guest cgroup's memory.max); pids,
+ * file size, open files, the uid, no_new_privs, capabilities and the syscall filter are applied by the
+ * agent in the guest; the host's /usr is shared read-only (enforced on the host) and the workspace
+ * read-write, both through virtiofsd; network {@code none} means no network device at all, {@code
+ * loopback} a guest-only loopback. KVM is used when it passes a boot self-test, else TCG.
+ *
+ * <p>Options: {@code vm.memory} (RAM without a memory limit, default 1g), {@code vm.accel} ({@code kvm}
+ * or {@code tcg}), {@code vm.snapshot=false} (boot instead of restoring). Needs root (virtiofsd) and the
+ * packages qemu-system-x86, linux-image-cloud-amd64 and busybox-static. Thread-safe.
+ */
+public final class MicrovmBackend implements SandboxBackend {
+    static final Set<Capability> CAPABILITIES = Set.of(Capability.FILESYSTEM_VIEW, Capability.HIDE_PATHS, Capability.TMPFS,
+            Capability.NETWORK_NONE, Capability.NETWORK_LOOPBACK, Capability.MEMORY_LIMIT, Capability.CPU_LIMIT,
+            Capability.PIDS_LIMIT, Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT, Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL,
+            Capability.PID_ISOLATION, Capability.RUN_AS_UID, Capability.NO_NEW_PRIVILEGES, Capability.DROP_CAPABILITIES,
+            Capability.CONTAIN_DAEMONS, Capability.REAPABLE, Capability.IMAGE_HOST, Capability.IMAGE_VM);
+
+    private final MicrovmLauncher launcher = new MicrovmLauncher(VmCache.user());
+
+    @Override
+    public String name() {
+        return "microvm";
+    }
+
+    @Override
+    public IsolationLevel isolation() {
+        return IsolationLevel.VIRTUAL_MACHINE;
+    }
+
+    @Override
+    public Availability probe() {
+        return BackendProbe.probe("microvm", () -> launcher.accelerator(Map.of(), SandboxImage.host()));
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return CAPABILITIES;
+    }
+
+    @Override
+    public Duration typicalStartup() {
+        return Duration.ofMillis(300);
+    }
+
+    @Override
+    public BackendSession open(SandboxSpec spec) {
+        return launcher.open(spec);
+    }
+
+    @Override
+    public List<String> reap() {
+        return VmReaper.reap();
+    }
+}

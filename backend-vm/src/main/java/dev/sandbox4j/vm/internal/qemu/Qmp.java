@@ -1,0 +1,127 @@
+package dev.sandbox4j.vm.internal.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * QEMU's machine protocol on the process's stdin and stdout ({@code -qmp stdio}). A reader thread queues
+ * the answers (events are dropped); {@link #execute} sends one command and waits, bounded, for its answer.
+ * Thread-safe (commands are serialised).
+ */
+public final class Qmp implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonNode EOF = JSON.createObjectNode().put("eof", true);
+
+    private final OutputStream out;
+    private final BlockingQueue<JsonNode> answers = new ArrayBlockingQueue<>(64);
+    private volatile boolean closed;
+
+    public Qmp(InputStream in, OutputStream out, String name) {
+        this.out = out;
+        Thread t = new Thread(() -> readLoop(in), "sandbox4j-vm-qmp-" + name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Reads the greeting and enters command mode. */
+    public void handshake(Duration timeout) throws QmpException {
+        JsonNode greeting = next(timeout, "the QMP greeting");
+        if (!greeting.has("QMP")) {
+            throw new QmpException("QEMU did not greet with QMP but sent " + greeting);
+        }
+        execute("qmp_capabilities", Map.of(), timeout);
+    }
+
+    /** Runs a command; its "return" value, or a {@link QmpException} with QEMU's error text. */
+    public synchronized JsonNode execute(String command, Map<String, ?> arguments, Duration timeout) throws QmpException {
+        ObjectNode cmd = JSON.createObjectNode().put("execute", command);
+        if (!arguments.isEmpty()) {
+            cmd.set("arguments", JSON.valueToTree(arguments));
+        }
+        try {
+            out.write((cmd + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            throw new QmpException("QMP " + command + ": QEMU is gone (" + e.getMessage() + ")");
+        }
+        JsonNode a = next(timeout, "the answer to " + command);
+        if (a.has("error")) {
+            throw new QmpException("QMP " + command + " failed: " + a.get("error").path("desc").asText(a.toString()));
+        }
+        return a.path("return");
+    }
+
+    private JsonNode next(Duration timeout, String what) throws QmpException {
+        try {
+            JsonNode n = answers.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (n == null) {
+                throw new QmpException("no " + what + " from QEMU within " + timeout);
+            }
+            if (n == EOF) {
+                answers.offer(EOF);
+                throw new QmpException("QEMU exited while waiting for " + what);
+            }
+            return n;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QmpException("interrupted while waiting for " + what);
+        }
+    }
+
+    private void readLoop(InputStream in) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode n;
+                try {
+                    n = JSON.readTree(line);
+                } catch (IOException e) {
+                    continue; // not QMP (QEMU printed something else on stdout)
+                }
+                if (!n.has("event")) {
+                    answers.put(n);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            // the process ended
+        } finally {
+            answers.clear();
+            answers.offer(EOF);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // closing only
+            }
+        }
+    }
+
+    /** A QMP command failed or QEMU did not answer; the message says which and why. */
+    public static final class QmpException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        public QmpException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.sandbox4j.vm.internal.session;
+
+import dev.sandbox4j.DataSize;
+import dev.sandbox4j.Durations;
+import dev.sandbox4j.FilesystemPolicy;
+import dev.sandbox4j.InvalidInputException;
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.Mount;
+import dev.sandbox4j.NetworkPolicy;
+import dev.sandbox4j.SandboxImage;
+import dev.sandbox4j.spi.SandboxSpec;
+import dev.sandbox4j.vm.internal.protocol.InitRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * What one VM sandbox needs, worked out from the spec before anything starts: the VM's size, the host
+ * directories shared into it and the guest-side setup the agent does. Plain data, so it can be tested.
+ *
+ * @param ramMiB       guest RAM: the memory limit plus room for the guest kernel, rounded up to a power of
+ *                     two (at least {@link #MIN_RAM_MIB}) so that many limits share one snapshot
+ * @param cpus         vCPUs: the CPU limit rounded up (1 when none)
+ * @param shares       host directories served by virtiofsd
+ * @param sandboxUid   the uid commands run as in the guest (0 when the policy gives none)
+ * @param init         the agent's INIT (its clock and seed are filled in when sent)
+ */
+public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandboxUid, InitRequest init) {
+
+    /** The smallest guest: the 6.1 cloud kernel, the agent and a shell fit well in it. */
+    public static final long MIN_RAM_MIB = 1024;
+    /** What the guest kernel and the agent keep for themselves above the sandbox's memory limit. */
+    public static final long GUEST_OVERHEAD_MIB = 192;
+    /** RAM of a sandbox without a memory limit, unless the option vm.memory says otherwise. */
+    public static final long DEFAULT_RAM_MIB = 1024;
+    /** Where the workspace appears in every VM. */
+    public static final String WORKSPACE = "/workspace";
+    /** The option that sizes a VM without a memory limit (e.g. 4g). */
+    public static final String OPTION_MEMORY = "vm.memory";
+    /** The option that bounds a cold boot to the agent's READY (e.g. 30s; default 90s under any accelerator). */
+    public static final String OPTION_BOOT_TIMEOUT = "vm.boot-timeout";
+
+    /**
+     * A host directory shared into the guest.
+     *
+     * @param tag       the virtiofs tag the agent mounts
+     * @param hostPath  the host directory
+     * @param guestPath where it appears
+     * @param readOnly  enforced on the host (a read-only bind mount in virtiofsd's namespace) and in the guest
+     * @param cache     virtiofsd's cache mode: {@code always} for the host's /usr, {@code none} where the host
+     *                  writes too (the workspace, through the files API) so both sides see the same bytes
+     */
+    public record ShareSpec(String tag, Path hostPath, String guestPath, boolean readOnly, String cache) {
+    }
+
+    public VmConfig {
+        shares = List.copyOf(shares);
+    }
+
+    public static VmConfig of(SandboxSpec spec, Set<String> allowedOptions) {
+        for (String key : spec.options().keySet()) {
+            if (!allowedOptions.contains(key)) {
+                throw new InvalidInputException("option '" + key + "' is unknown to the VM backends; they take " + allowedOptions);
+            }
+        }
+        IsolationPolicy p = spec.policy();
+        OptionalLong memory = p.limits().memory().map(d -> OptionalLong.of(d.bytes())).orElse(OptionalLong.empty());
+        long ram = memory.isPresent()
+                ? Math.max(MIN_RAM_MIB, Long.highestOneBit(memory.getAsLong() / (1 << 20) + GUEST_OVERHEAD_MIB - 1) << 1)
+                : option(spec.options(), OPTION_MEMORY).map(s -> DataSize.parse(s).toMiB()).orElse(DEFAULT_RAM_MIB);
+        if (ram < 256) {
+            throw new InvalidInputException("option " + OPTION_MEMORY + "=" + spec.options().get(OPTION_MEMORY)
+                    + " is too small for a guest; give at least 256m");
+        }
+        int cpus = (int) Math.ceil(p.limits().cpus().orElse(1));
+        OptionalLong quota = p.limits().cpus().isPresent() && p.limits().cpus().getAsDouble() < cpus
+                ? OptionalLong.of(Math.round(p.limits().cpus().getAsDouble() * 100_000)) : OptionalLong.empty();
+        OptionalLong pids = p.limits().pids().isPresent() ? OptionalLong.of(p.limits().pids().getAsInt()) : OptionalLong.empty();
+
+        List<ShareSpec> shares = new ArrayList<>();
+        boolean hostRoot = spec.image() instanceof SandboxImage.Host;
+        if (hostRoot) {
+            shares.add(new ShareSpec("usr", Path.of("/usr"), "/usr", true, "always"));
+        }
+        shares.add(new ShareSpec("ws", spec.workspace(), WORKSPACE, false, "none"));
+        FilesystemPolicy fs = p.filesystem();
+        int n = 0;
+        for (Mount m : fs.mounts()) {
+            if (hostRoot && m.sandboxPath().equals("/usr") && m.hostPath().equals(Path.of("/usr")) && !m.writable()) {
+                continue; // the image's own /usr share
+            }
+            if (m.sandboxPath().equals(WORKSPACE) || m.sandboxPath().equals("/")) {
+                throw new InvalidInputException("filesystem mount at " + m.sandboxPath() + ": the VM backends keep " + WORKSPACE
+                        + " and / for themselves; mount it elsewhere");
+            }
+            if (!Files.isDirectory(m.hostPath())) {
+                throw new InvalidInputException("filesystem mount " + m.hostPath() + " -> " + m.sandboxPath()
+                        + ": the VM backends share directories only (virtiofs); mount its parent directory instead");
+            }
+            shares.add(new ShareSpec("m" + n++, m.hostPath(), m.sandboxPath(), !m.writable(), m.writable() ? "none" : "auto"));
+        }
+        long tmpfsSize = memory.isPresent() ? memory.getAsLong() : ram << 19; // half the RAM without a limit
+        List<InitRequest.Tmpfs> tmpfs = fs.tmpfs().stream()
+                .map(t -> new InitRequest.Tmpfs(t, "size=" + (tmpfsSize >> 10) + "k,mode=1777")).toList();
+        List<InitRequest.Share> initShares = shares.stream()
+                .map(s -> new InitRequest.Share(s.tag(), s.guestPath(), s.readOnly())).toList();
+        InitRequest init = new InitRequest(Instant.EPOCH, new byte[32], p.network().mode() == NetworkPolicy.Mode.LOOPBACK,
+                pids, memory, quota, initShares, tmpfs, fs.hidden());
+        int uid = p.process().uid().orElse(0);
+        return new VmConfig(ram, cpus, shares, uid, init);
+    }
+
+    /** The INIT to send now: this moment's clock and fresh randomness. */
+    public InitRequest initNow(SecureRandom random) {
+        byte[] seed = new byte[32];
+        random.nextBytes(seed);
+        return new InitRequest(Instant.now(), seed, init.loopback(), init.pidsMax(), init.memoryMax(), init.cpuQuotaMicros(),
+                init.shares(), init.tmpfs(), init.hidden());
+    }
+
+    static Duration bootTimeout(Map<String, String> options, Duration fallback) {
+        return option(options, OPTION_BOOT_TIMEOUT).map(Durations::parse).orElse(fallback);
+    }
+
+    static Optional<String> option(Map<String, String> options, String key) {
+        return Optional.ofNullable(options.get(key)).filter(s -> !s.isBlank());
+    }
+}

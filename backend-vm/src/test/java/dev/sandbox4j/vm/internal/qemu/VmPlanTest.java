@@ -1,0 +1,64 @@
+package dev.sandbox4j.vm.internal.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The QEMU command lines as plain data. */
+class VmPlanTest {
+
+    static VmPlan microvm() {
+        return new VmPlan(VmPlan.Machine.MICROVM, VmPlan.Accel.TCG, Path.of("/k"), Path.of("/i"), "console=ttyS0", 1024, 1, 4,
+                List.of(), true, Optional.empty(), Optional.empty());
+    }
+
+    @Test
+    @DisplayName("microvm: shared memfd RAM, modern virtio-mmio, no network device, root ports, QMP on stdio")
+    void microvmArgs() {
+        RuntimeDir dir = RuntimeDir.create("plantest" + System.nanoTime());
+        try {
+            VmPlan p = microvm().withFs(List.of(new VmPlan.FsDevice("fs0", "usr", dir.resolve("fs0.sock"))), true)
+                    .withIncoming(Path.of("/cache/state")).withRamFile(Path.of("/dev/shm/x/ram"));
+            List<String> a = p.args("sandbox4j-test", dir);
+            String line = String.join(" ", a);
+            assertThat(p.incomingUri()).isEqualTo("exec:cat '/cache/state'");
+            assertThat(line).contains("-M microvm,acpi=on,pcie=on", "memory-backend-file,id=mem,size=1024M,mem-path=/dev/shm/x/ram,share=on",
+                    "-global virtio-mmio.force-legacy=false", "-nic none", "-nodefaults", "-qmp stdio", "-no-reboot",
+                    "pcie-root-port,id=rp3,bus=pcie.0,chassis=4", "-incoming defer",
+                    "socket,id=fs0,path=" + dir.resolve("fs0.sock"), "socket,id=agent,path=" + dir.resolve("agent.sock"));
+            assertThat(line).doesNotContain("vhost-user-fs-pci").doesNotContain("-netdev");
+            assertThat(p.hotplugDevices()).singleElement().satisfies(d -> {
+                assertThat(d).containsEntry("bus", "rp0").containsEntry("tag", "usr").containsEntry("driver", "vhost-user-fs-pci");
+            });
+            VmPlan cold = microvm().withFs(p.fsDevices(), false);
+            assertThat(String.join(" ", cold.args("x", dir))).contains("vhost-user-fs-pci,chardev=fs0,tag=usr",
+                    "memory-backend-memfd,id=mem,size=1024M,share=on").doesNotContain("-incoming");
+        } finally {
+            dir.close();
+        }
+    }
+
+    @Test
+    @DisplayName("a snapshot's machine key changes with RAM, vCPUs, accelerator and command line, not with shares")
+    void machineKey() {
+        VmPlan p = microvm();
+        assertThat(p.withFs(List.of(new VmPlan.FsDevice("fs0", "usr", Path.of("/s"))), true).machineKey()).isEqualTo(p.machineKey());
+        assertThat(new VmPlan(p.machine(), p.accel(), p.kernel(), p.initramfs(), p.cmdline(), 2048, 1, 4, List.of(), true,
+                Optional.empty(), Optional.empty()).machineKey()).isNotEqualTo(p.machineKey());
+        assertThat(new VmPlan(p.machine(), VmPlan.Accel.KVM, p.kernel(), p.initramfs(), p.cmdline(), 1024, 1, 4, List.of(), true,
+                Optional.empty(), Optional.empty()).machineKey()).isNotEqualTo(p.machineKey());
+        assertThat(new VmPlan(p.machine(), p.accel(), p.kernel(), p.initramfs(), p.cmdline(), 1024, 2, 4, List.of(), true,
+                Optional.empty(), Optional.empty()).machineKey()).isNotEqualTo(p.machineKey());
+    }
+
+    @Test
+    @DisplayName("virtiofsd's uid map makes the sandbox user the JVM's user and every other uid unprivileged")
+    void uidMap() {
+        assertThat(Virtiofsd.map(65534, 0)).isEqualTo("0 1879048192 65534\n65534 0 1\n65535 1879113727 1\n");
+        assertThat(Virtiofsd.map(1000, 0)).isEqualTo("0 1879048192 1000\n1000 0 1\n1001 1879049193 64535\n");
+    }
+}

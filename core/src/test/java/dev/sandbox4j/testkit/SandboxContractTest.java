@@ -1,0 +1,48 @@
+package dev.sandbox4j.testkit;
+
+/**
+ * The contract every backend must honour, as one abstract JUnit 5 test class: exec and exit codes,
+ * stdin, streaming, output caps and floods, timeouts that kill whole trees, the files API and its escape
+ * refusals, environment and file-descriptor hygiene, nothing left after {@code close()}, concurrent use,
+ * fail-closed policies, bad input, and the escape attempts of every capability the backend claims
+ * (host files, read-only mounts, host processes, the host's loopback, denied system calls, fork and
+ * memory bombs, file-size and open-file limits, uid, no-new-privileges, dropped capabilities). Each rule
+ * asserts how the attempt failed (the errno text, the exit status, the signal).
+ *
+ * <h2>How a backend uses it</h2>
+ * Depend on the core's test-jar ({@code sandbox4j-core}, {@code <type>test-jar</type>}, scope test) plus
+ * {@code junit-jupiter} and {@code assertj-core} (scope test: the test-jar does not bring them), and
+ * extend this class:
+ * <pre>{@code
+ * class BubblewrapContractTest extends SandboxContractTest {
+ *     protected String backendName() { return "bubblewrap"; }
+ *
+ *     // optional: the policy every sandbox of the kit starts from (default: strict, when claimable)
+ *     protected IsolationPolicy policy() { return strongestPolicyFor(capabilities()); }
+ *
+ *     // optional: an image or backend options
+ *     protected SandboxBuilder configure(SandboxBuilder b) { return b.image(SandboxImage.oci("alpine:3.20")); }
+ * }
+ * }</pre>
+ *
+ * <ul>
+ *   <li>When the backend is missing or its {@code probe()} says unavailable, every rule is skipped with
+ *       the probe's reason and fix. CI sets {@code SANDBOX4J_REQUIRE=bubblewrap,docker} (or {@code all})
+ *       and then that skip is a failure ({@link BackendRequirement}; reuse it in a module's own tests).</li>
+ *   <li>A rule that checks a capability runs only when the backend claims it (see
+ *       {@link #capabilities()}); otherwise it is skipped as "not claimed by &lt;backend&gt;: &lt;CAP&gt;". It
+ *       switches the matching policy part on in a copy of {@link #policy()}, so it tests the claim even
+ *       when the base policy is relaxed.</li>
+ *   <li>A rule whose tool is missing from the image (setsid, unshare, bash/python3/nc, /proc) is skipped
+ *       with that reason, never passed.</li>
+ *   <li>Rules that look at host processes read other processes' {@code /proc/<pid>/environ}: run the
+ *       tests as root or as the user the backend's processes run as.</li>
+ * </ul>
+ *
+ * <p>The rules live in a chain of abstract classes, one concern each: {@link ExecContract},
+ * {@link FilesContract}, {@link HygieneContract}, {@link EscapeContract}, {@link LimitsContract},
+ * {@link PolicyContract}; helpers in {@link ContractCommands} and {@link HostProbes}. One test instance
+ * per class; rules run one at a time.
+ */
+public abstract class SandboxContractTest extends PolicyContract {
+}
