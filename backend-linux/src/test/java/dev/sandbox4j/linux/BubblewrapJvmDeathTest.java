@@ -11,26 +11,27 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import dev.sandbox4j.spi.SandboxBackend;
+import java.util.ServiceLoader;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A JVM that dies (SIGKILL) with an open sandbox: its sandboxed processes die with it (setpriv's
- * parent-death signal, bwrap's --die-with-parent), and what it left on disk (cgroups, private dir) is
- * removed by the reaper of a later JVM.
+ * A JVM that dies (SIGKILL) with an open sandbox of the namespace backends: its sandboxed processes die
+ * with it (bubblewrap: the launcher's parent-death signal and bwrap's --die-with-parent; namespaces: the
+ * launcher's pidfd watch of the JVM), and what it left on disk (cgroups, private dir) is removed by the
+ * reaper of a later JVM.
  */
 class BubblewrapJvmDeathTest {
-    @BeforeAll
-    static void gate() {
-        BackendRequirement.assumeAvailable("bubblewrap");
-    }
 
-    @Test
-    void theSandboxDiesWithItsJvmAndTheReaperRemovesTheRest() throws Exception {
-        String mark = "bwrap-jvm-death-" + Long.toHexString(System.nanoTime());
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"bubblewrap", "namespaces"})
+    void theSandboxDiesWithItsJvmAndTheReaperRemovesTheRest(String backend) throws Exception {
+        BackendRequirement.assumeAvailable(backend);
+        String mark = backend + "-jvm-death-" + Long.toHexString(System.nanoTime());
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process jvm = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                JvmDeathMain.class.getName(), mark).redirectErrorStream(true).start();
+                JvmDeathMain.class.getName(), mark, backend).redirectErrorStream(true).start();
         String sandboxId;
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
@@ -55,7 +56,9 @@ class BubblewrapJvmDeathTest {
                 .as("sandboxed processes alive after their JVM was killed").isEmpty();
         List<Path> left = BwrapTestSupport.hostDirsNamed(sandboxId);
         assertThat(left).as("a killed JVM cannot clean up: its cgroups and private dir remain for the reaper").isNotEmpty();
-        List<String> reaped = new BubblewrapBackend().reap();
+        SandboxBackend b = ServiceLoader.load(SandboxBackend.class).stream().map(ServiceLoader.Provider::get)
+                .filter(x -> x.name().equals(backend)).findFirst().orElseThrow();
+        List<String> reaped = b.reap();
         assertThat(reaped).as("the backend's reaper: cgroups and the private dir")
                 .anyMatch(l -> l.startsWith("cgroup") && l.contains(sandboxId))
                 .anyMatch(l -> l.startsWith("temp dir") && l.contains(sandboxId));
