@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link #timer()}: one thread for every timeout and drain check; its tasks never block.</li>
  *   <li>{@link #workers()}: a cached pool for work that may block for a while: killing a tree on
  *       timeout, completing results (user callbacks run there), closing streams.</li>
- *   <li>{@link #start(String, Runnable)}: one dedicated thread per output stream and per stdin feed,
- *       since each blocks in read or write for the life of its command.</li>
+ *   <li>{@link #start(String, Runnable)}: one thread per output stream and per stdin feed, since each
+ *       blocks in read or write for the life of its command. The threads are pooled (a thread costs
+ *       about 0.1 ms to create, a sizeable share of a short command's overhead) and named for the task
+ *       they run while they run it.</li>
  * </ul>
  */
 public final class ExecThreads {
@@ -26,6 +28,12 @@ public final class ExecThreads {
 
     private static final ExecutorService WORKERS = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
             new SynchronousQueue<>(), r -> daemon("sandbox4j-worker-" + WORKER_IDS.incrementAndGet(), r));
+
+    private static final String IDLE_NAME = "sandbox4j-idle";
+
+    /** Idle threads of {@link #start(String, Runnable)}; any number may be busy, none queues. */
+    private static final ExecutorService DEDICATED = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> daemon(IDLE_NAME, r));
 
     private ExecThreads() {
     }
@@ -45,11 +53,20 @@ public final class ExecThreads {
         return WORKERS;
     }
 
-    /** Starts a dedicated daemon thread. */
-    public static Thread start(String name, Runnable body) {
-        Thread t = daemon(name, body);
-        t.start();
-        return t;
+    /**
+     * Runs {@code body} on a thread of its own at once (never queued behind other work), named
+     * {@code name} while it runs.
+     */
+    public static void start(String name, Runnable body) {
+        DEDICATED.execute(() -> {
+            Thread t = Thread.currentThread();
+            t.setName(name);
+            try {
+                body.run();
+            } finally {
+                t.setName(IDLE_NAME);
+            }
+        });
     }
 
     private static Thread daemon(String name, Runnable body) {
