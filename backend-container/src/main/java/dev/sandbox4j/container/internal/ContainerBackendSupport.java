@@ -149,6 +149,10 @@ public final class ContainerBackendSupport {
                     : List.of(new BindMount(agent.hostDir().toString(), ExecAgent.INSIDE, true));
             plan = ContainerPlanner.plan(spec, kind, image.reference(), image.systemBinds(), init, "/workspace", runtime,
                     extra);
+            if (agent != null) {
+                // the agent is the container's main process: no engine exec to start it
+                plan = plan.withMainCommand(ExecAgent.agentArgv());
+            }
             access = WorkspaceAccess.grant(spec, "/workspace");
         } catch (IOException | RuntimeException e) {
             if (agent != null) {

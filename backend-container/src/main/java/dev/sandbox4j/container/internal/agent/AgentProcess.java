@@ -180,6 +180,11 @@ final class AgentProcess implements SandboxProcess, ExecAgent.Abortable {
         abort();
     }
 
+    @Override
+    public void fail(RuntimeException why) {
+        exit.completeExceptionally(why);
+    }
+
     /** Ends every stream and the exit now (137 unless known); idempotent. */
     @Override
     public void abort() {

@@ -10,7 +10,8 @@ import java.util.TreeSet;
  * per-command scripts it runs.
  *
  * <p>Why an agent: an engine exec costs the engine, containerd and a {@code runc exec} (50-100 ms here),
- * which is what {@code docker exec} costs too. The agent is one exec started with the sandbox; it reads
+ * which is what {@code docker exec} costs too. The agent is the container's own main process (so opening
+ * a sandbox costs no exec either), under the init as PID 1; it reads
  * request ids from a FIFO and forks each command with its stdin, stdout and stderr on FIFOs the JVM made
  * in a host directory that is bind-mounted read-only into the container (writing to a FIFO on a
  * read-only mount is allowed; creating, renaming or replacing entries is not, so the sandbox cannot swap
@@ -24,10 +25,14 @@ final class AgentScripts {
     /** The line the agent prints after its {@code export -p} (the session's calibration) and before serving. */
     static final String READY = "sandbox4j-agent-ready";
 
-    /** $1: the control directory inside. */
+    /**
+     * $1: the control directory inside. The agent is the container's main process (tini's child): it
+     * writes its calibration to the {@code ready} FIFO, then serves the request FIFO until the JVM closes
+     * it; when it ends, tini ends and the container stops.
+     */
     static final String AGENT = String.join("\n",
-            "export -p; echo " + READY,
             "c=$1",
+            "{ export -p; echo " + READY + "; } >\"$c/ready\" || exit 125",
             "while read -r id; do",
             "  case \"$id\" in ''|*[!a-z0-9]*) continue;; esac",
             "  d=\"$c/$id\"",

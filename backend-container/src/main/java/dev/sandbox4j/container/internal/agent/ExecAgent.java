@@ -31,6 +31,12 @@ public final class ExecAgent implements AutoCloseable {
     /** A process of the agent that close() can end at once. */
     public interface Abortable {
         void abort();
+
+        /**
+         * Fails the process's exit with {@code why} (the engine went away under it): the caller's exec
+         * ends with that error, and the core then kills the process's tree.
+         */
+        void fail(RuntimeException why);
     }
 
     /** Where the control directory appears inside the container. */
@@ -41,6 +47,7 @@ public final class ExecAgent implements AutoCloseable {
     private final AtomicLong counter = new AtomicLong();
     private final Object writeLock = new Object();
     private volatile FileChannel requests;
+    private volatile FifoEnd readyEnd;
     private volatile boolean dead;
 
     private ExecAgent(Path dir) {
@@ -53,6 +60,8 @@ public final class ExecAgent implements AutoCloseable {
         Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
         LibC.mkfifo(d.resolve("requests"), 0644);
+        // written by the agent (the container's user), read by the JVM: others may write, nobody else read
+        LibC.mkfifo(d.resolve("ready"), 0622);
         return new ExecAgent(d);
     }
 
@@ -64,9 +73,42 @@ public final class ExecAgent implements AutoCloseable {
     /** The line that ends the agent's calibration output. */
     public static final String READY = AgentScripts.READY;
 
-    /** The argv of the agent exec: it prints {@code export -p}, then {@link #READY}, then serves. */
+    /**
+     * The argv of the agent, the container's main process after its init: it writes {@code export -p},
+     * then {@link #READY}, to the {@code ready} FIFO, then serves.
+     */
     public static List<String> agentArgv() {
         return List.of("/bin/sh", "-c", AgentScripts.AGENT, "sandbox4j-agent", INSIDE);
+    }
+
+    /**
+     * Starts reading the agent's calibration (what it wrote to the {@code ready} FIFO, at most 64 KiB);
+     * call before the container starts. {@link #abortCalibration()} gives up on it.
+     */
+    public java.util.concurrent.CompletableFuture<String> calibration() {
+        FifoEnd end = FifoEnd.open(dir.resolve("ready"), false);
+        readyEnd = end;
+        return end.channel().thenApplyAsync(ch -> {
+            try (ch) {
+                java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+                ByteBuffer buf = ByteBuffer.allocate(8192);
+                while (ch.read(buf) >= 0 && text.size() < 64 * 1024) {
+                    text.write(buf.array(), 0, buf.position());
+                    buf.clear();
+                }
+                return text.toString(StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** Releases a pending {@link #calibration()} (the agent never opened its end). */
+    public void abortCalibration() {
+        FifoEnd end = readyEnd;
+        if (end != null) {
+            end.abort();
+        }
     }
 
     /** Opens the request FIFO once the agent runs; false when it did not open its end within the time. */
@@ -136,6 +178,7 @@ public final class ExecAgent implements AutoCloseable {
     @Override
     public void close() {
         dead = true;
+        abortCalibration();
         FileChannel r = requests;
         if (r != null) {
             try {

@@ -12,7 +12,7 @@ import java.util.OptionalLong;
  * @param name           container name
  * @param image          image reference or id
  * @param labels         labels (session, sandbox, library) that the reaper looks for
- * @param entrypoint     init, then the keep-alive child
+ * @param entrypoint     init, then the keep-alive child (sleep, or the exec agent)
  * @param user           {@code uid:gid}, or empty for the image's user
  * @param binds          bind mounts (system dirs of the host image, policy mounts, workspace, init)
  * @param tmpfs          tmpfs mounts: path to mount options
@@ -46,6 +46,14 @@ public record ContainerPlan(String name, String image, Map<String, String> label
         capDrop = List.copyOf(capDrop);
         capAdd = List.copyOf(capAdd);
         securityOpts = List.copyOf(securityOpts);
+    }
+
+    /** This plan with another main command after the init ({@code argv} runs as {@code init -- argv}). */
+    public ContainerPlan withMainCommand(List<String> argv) {
+        List<String> e = new java.util.ArrayList<>(List.of(ContainerPlanner.INIT_PATH, "--"));
+        e.addAll(argv);
+        return new ContainerPlan(name, image, labels, e, user, binds, tmpfs, memoryBytes, nanoCpus, pidsLimit, ulimits,
+                readOnlyRootfs, capDrop, capAdd, securityOpts, networkMode, runtime);
     }
 
     /** A readable summary (the seccomp JSON shortened) for error messages. */

@@ -7,7 +7,7 @@ import dev.sandbox4j.SandboxFiles;
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.container.internal.agent.ExecAgent;
 import dev.sandbox4j.container.internal.engine.EngineClient;
-import dev.sandbox4j.container.internal.engine.ExecAttach;
+import dev.sandbox4j.container.internal.engine.ContainerWatch;
 import dev.sandbox4j.container.internal.engine.EngineException;
 import dev.sandbox4j.container.internal.plan.ContainerPlan;
 import dev.sandbox4j.spi.BackendSession;
@@ -41,7 +41,7 @@ public final class ContainerSession implements BackendSession {
     private final Runnable onClose;
     private final Optional<SandboxFiles> files;
     private final Optional<ExecAgent> agent;
-    private volatile ExecAttach agentExec;
+    private volatile ContainerWatch watch;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong execCounter = new AtomicLong();
     private final Set<ContainerProcess> running = ConcurrentHashMap.newKeySet();
@@ -81,13 +81,16 @@ public final class ContainerSession implements BackendSession {
         ContainerSession s = new ContainerSession(client, plan, id, workspacePath, events, files, agent, onClose);
         SessionTracker.register(s);
         try {
+            // the agent's FIFO is opened before the start, so its first write does not wait for us
+            Optional<java.util.concurrent.CompletableFuture<String>> calibration = agent.map(ExecAgent::calibration);
             try {
                 client.api().startContainerCmd(id).exec();
             } catch (RuntimeException e) {
                 throw new SandboxStartException(client.failure("starting container " + plan.name(), e).getMessage()
                         + "\n  plan: " + plan.describe(), e);
             }
-            if (!s.startAgent()) {
+            s.watch(id);
+            if (!s.startAgent(calibration)) {
                 s.calibrate();
             }
             return s;
@@ -125,39 +128,72 @@ public final class ContainerSession implements BackendSession {
         return containerState();
     }
 
+    /** Starts the engine connection that tells when the container stops or the engine goes away. */
+    private void watch(String id) {
+        if (agent.isEmpty()) {
+            return;
+        }
+        try {
+            ContainerWatch w = ContainerWatch.start(client.endpoint(), id, "sandbox4j-watch-" + plan.name());
+            watch = w;
+            w.ended().thenAccept(outcome -> {
+                if (outcome == ContainerWatch.Outcome.ENGINE_LOST) {
+                    engineLost(w);
+                }
+            });
+        } catch (java.io.IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot watch container " + plan.name() + "; commands run as engine execs: " + e);
+        }
+    }
+
     /**
-     * Starts the exec agent as one long engine exec; it first prints {@code export -p}, which calibrates
-     * the session as {@link #calibrate()} would. Without the agent every command is an engine exec.
+     * The engine went away under the sandbox: commands running through the agent fail with the engine's
+     * error (the core then kills their trees, through the agent), and no new command uses the agent, so
+     * each fails as an engine exec does, with the engine's error and the fix.
+     */
+    private void engineLost(ContainerWatch w) {
+        if (closed.get()) {
+            return;
+        }
+        RuntimeException why = client.failure("watching sandbox container " + plan.name(), w.lostBecause());
+        for (SandboxProcess p : List.copyOf(agentProcesses)) {
+            ((ExecAgent.Abortable) p).fail(why);
+        }
+    }
+
+    /**
+     * Waits for the exec agent (the container's main process) to write its calibration ({@code export -p})
+     * and to open its request FIFO. Without the agent every command is an engine exec.
      *
      * @return true when the agent runs and the session is calibrated
      */
-    private boolean startAgent() {
-        if (agent.isEmpty()) {
+    private boolean startAgent(Optional<java.util.concurrent.CompletableFuture<String>> calibration) {
+        if (agent.isEmpty() || calibration.isEmpty()) {
             return false;
         }
         try {
-            ExecAttach exec = runner.startAgent(ExecAgent.agentArgv(), "sandbox4j-agent-" + plan.name());
-            agentExec = exec;
-            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(exec.stdout(),
-                    java.nio.charset.StandardCharsets.UTF_8));
-            StringBuilder exports = new StringBuilder();
-            for (String line; (line = out.readLine()) != null; ) {
-                if (line.equals(ExecAgent.READY)) {
-                    addedVariables = ExecScripts.exportedNames(exports.toString());
-                    ExecRunner.drainInBackground(exec.stdout(), "sandbox4j-agent-out-" + plan.name());
-                    if (agent.get().connect(10_000)) {
-                        return true;
-                    }
-                    break;
-                }
-                exports.append(line).append('\n');
+            if (watch == null) {
+                agent.get().abortCalibration();
+                return false;
             }
-            LOG.log(System.Logger.Level.WARNING, "the exec agent of " + plan.name() + " did not start; commands run"
-                    + " as engine execs");
-            exec.abort();
-        } catch (java.io.IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "cannot start the exec agent of " + plan.name() + ": " + e);
+            // the container may stop at once (an image without /bin/sh): then the FIFO is never opened
+            java.util.concurrent.CompletableFuture.anyOf(calibration.get(), watch.ended()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            if (calibration.get().isDone() && !calibration.get().isCompletedExceptionally()) {
+                String text = calibration.get().join();
+                int ready = text.indexOf(ExecAgent.READY);
+                if (ready >= 0 && agent.get().connect(10_000)) {
+                    addedVariables = ExecScripts.exportedNames(text.substring(0, ready));
+                    return true;
+                }
+            }
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            LOG.log(System.Logger.Level.DEBUG, "the exec agent of " + plan.name() + " did not answer: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        agent.get().abortCalibration();
+        LOG.log(System.Logger.Level.WARNING, "the exec agent of " + plan.name() + " did not start; commands run"
+                + " as engine execs" + containerState());
         return false;
     }
 
@@ -191,12 +227,14 @@ public final class ContainerSession implements BackendSession {
         Set<String> unset = new HashSet<>(addedVariables);
         unset.removeAll(request.env().keySet());
         String tag = plan.name() + "-" + execCounter.incrementAndGet();
-        if (plan.memoryBytes().isPresent() && running.isEmpty() && agentProcesses.isEmpty()) {
+        // an OOM kill that stopped the container: with a watch, only once it said the container stopped
+        boolean maybeStopped = watch == null || watch.ended().isDone();
+        if (plan.memoryBytes().isPresent() && running.isEmpty() && agentProcesses.isEmpty() && maybeStopped) {
             recoverFromOom();
         }
-        // the agent's exec is a live connection through the engine: when it ended, the engine (or the agent)
-        // is gone, and the engine's own exec below either works or fails with the engine's error
-        if (agent.isPresent() && agent.get().alive() && agentExec != null && !agentExec.ended().isDone()) {
+        // the watch is a live connection through the engine: when it ended, the container stopped or the
+        // engine is gone, and the engine's own exec below either works or fails with the engine's error
+        if (agent.isPresent() && agent.get().alive() && watch != null && !watch.ended().isDone()) {
             try {
                 SandboxProcess p = agent.get().spawn(request.argv(), request.env(), request.workdir(), unset, tag,
                         this::killTree, () -> killEverything("the kill script for " + tag + " could not run"));
@@ -329,12 +367,14 @@ public final class ContainerSession implements BackendSession {
                 p.abandon();
             }
             removeContainer(client, containerId);
-            ConmonLeftovers.killFor(plan.name());
+            if (client.engineName().equals("Podman")) {
+                ConmonLeftovers.killFor(plan.name(), containerId);
+            }
             for (SandboxProcess p : List.copyOf(agentProcesses)) {
                 ((dev.sandbox4j.container.internal.agent.ExecAgent.Abortable) p).abort();
             }
-            if (agentExec != null) {
-                agentExec.abort();
+            if (watch != null) {
+                watch.close();
             }
         } finally {
             SessionTracker.unregister(this);

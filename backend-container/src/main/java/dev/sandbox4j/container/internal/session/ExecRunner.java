@@ -44,18 +44,6 @@ final class ExecRunner {
         }
     }
 
-    /** Starts the long-running agent exec; its stderr is drained and dropped, its stdout is the caller's. */
-    ExecAttach startAgent(List<String> argv, String tag) {
-        String execId = create(argv, Map.of(), "/");
-        try {
-            ExecAttach attach = ExecAttach.start(client.endpoint(), execId, false, tag);
-            drainInBackground(attach.stderr(), tag + "-err");
-            return attach;
-        } catch (IOException e) {
-            throw client.failure("starting exec " + argv, e);
-        }
-    }
-
     /** Reads {@code in} to its end on a daemon thread, dropping what it reads. */
     static void drainInBackground(InputStream in, String name) {
         Thread t = new Thread(() -> {
