@@ -43,6 +43,8 @@ done
 
 # JMH profiles: fast backends (namespaces, containers) and slow ones (user-space kernels, VMs: fewer,
 # longer iterations and a smaller dd). -f 1: one fork; -wi/-i: warm-up/measured iterations; -w/-r: their time.
+# The fast profile's 3 x 1 s warm-up and 5 x 2 s measurement give a container start (about 250 ms) a dozen
+# warm-up rounds for the JIT and about 40 samples: with fewer, the docker-vs-CLI ratio swung 0.9x-1.5x.
 # The dd runs need no JIT warm-up (dd is native, the sandbox is opened and used once in the trial's setup):
 # their iterations all measure.
 if [[ $QUICK == 1 ]]; then
@@ -50,7 +52,7 @@ if [[ $QUICK == 1 ]]; then
     DD_FAST=(-f 1 -wi 0 -i 2 -r 1s); DD_SLOW=(-f 1 -wi 0 -i 1 -r 1s)
     COUNT_FAST=100000; COUNT_SLOW=10000
 else
-    FAST=(-f 1 -wi 2 -i 3 -w 1s -r 1s); SLOW=(-f 1 -wi 1 -i 2 -w 2s -r 2s)
+    FAST=(-f 1 -wi 3 -i 5 -w 1s -r 2s); SLOW=(-f 1 -wi 1 -i 2 -w 2s -r 2s)
     DD_FAST=(-f 1 -wi 0 -i 6 -r 1s); DD_SLOW=(-f 1 -wi 0 -i 3 -r 2s)
     COUNT_FAST=1000000; COUNT_SLOW=100000
 fi
