@@ -19,6 +19,12 @@
  *      its parent: bwrap dies with the JVM's spawning thread;
  *   8. exec bwrap --args 4 [--add-seccomp-fd 5] -- PROGRAM..., with an empty environment and only fds
  *      0-2, 3 (the policy's seccomp program, when given), 4 (the options) and 5 (the guard) open.
+ * "s4j-launch --bwrap-standby [--parent-pid PID] [--cgroup-procs FILE]...": the same, started ahead of its exec
+ * (when the session opens): it sets PR_SET_PDEATHSIG, does step 2 at once, then reads FILE's path from
+ * stdin (one line; nothing after the newline is read: the rest of stdin is the command's) and goes on with
+ * step 1 and 3 to 8 (FILE then names no cgroup). The JVM's start of a process (1 to 3 ms) and a join
+ * through cgroup.procs (an RCU grace period, 5 to 15 ms on a busy host: see join_cgroups) thus elapse while
+ * the JVM still prepares the sandbox instead of inside the exec. EOF before the newline: exits 0.
  * FILE: [--parent-pid PID] [--cgroup-procs FILE]... [--rlimit NAME=N]... [--seccomp BPF-FILE]
  *       [--host-uid N --host-gid N] [--stage|--stage-ro|--stage-own|--stage-ro-own SRC DST]...
  *       --bwrap PATH --options N OPTION... -- PROGRAM [ARG]...
@@ -54,6 +60,12 @@ static int park(int fd) {
     if (high < 0) fail("fcntl F_DUPFD");
     close(fd);
     return high;
+}
+
+int bwrap_standby_main(int argc, char **argv) {
+    /* an unused standby must not outlive the JVM either (bwrap_main sets it again after the id change) */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail("PR_SET_PDEATHSIG");
+    bwrap_main(standby_wait(argc, argv));
 }
 
 int bwrap_main(const char *path) {
@@ -102,10 +114,7 @@ int bwrap_main(const char *path) {
     if ((uid >= 0 || nops) && !root) { errno = EPERM; fail("--host-uid and --stage need root"); }
     if (parent_pid >= 0 && getppid() != parent_pid) { errno = ESRCH; fail("the parent %ld is gone", parent_pid); }
 
-    char self[32];
-    snprintf(self, sizeof self, "%d\n", getpid());
-    for (int i = 0; i < ncgroups; i++) write_file(cgroup_files[i], self);
-
+    join_cgroups();
     int fds[3] = {-1, -1, -1};
     if (seccomp) {
         fds[0] = open(seccomp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

@@ -3,7 +3,7 @@
  *   s4j-launch --args FILE   the flags below, NUL-separated, from a file deleted once read (no value of the
  *                            environment shows in the host's process list); or on the command line:
  *   s4j-launch --uid N --gid N --chdir DIR [OPTION]... [VIEW]... -- PROGRAM [ARG]...
- * OPTION: --parent-pid PID (end with the JVM; must be our parent)  --cgroup-procs FILE (repeatable)
+ * OPTION: --parent-pid PID (end with the JVM; must be our parent)  --cgroup-procs FILE (repeatable; a v1 "tasks" gets 0)
  *   --host-uid N --host-gid N (the host ids when started by root; 65534)  --net none|loopback|host
  *   --hostname NAME  --disable-userns  --seccomp BPF-FILE  --setenv NAME=VALUE (the whole environment)
  *   --rlimit NAME=N (as core cpu data fsize memlock nofile nproc stack; only lowered)
@@ -13,6 +13,9 @@
  *   is the sandbox user's and the reverse)  --tmpfs DST BYTES MODE  --proc DST  --dev DST
  *   --symlink TARGET DST  --hide DST  --remount-ro DST
  *   s4j-launch --guard [--seccomp BPF-FILE] -- PROGRAM [ARG]...   see guard_main
+ *   s4j-launch --standby [--parent-pid PID] [--cgroup-procs FILE]...   started ahead of its exec: joins the
+ *                            cgroups now, then reads the path of the --args FILE from stdin (see standby_wait)
+ *   s4j-launch --bwrap FILE | --bwrap-standby [--parent-pid PID] [--cgroup-procs FILE]...   see s4j-bwrap.c
  * L (this process) joins the cgroups, clones the bind sources while still root, becomes the host ids,
  *   unshares every namespace, forks C, prints "S4J-PID <C's host pid>", exits with the command's status
  *   (or 125 after "S4J-FAIL <step>: <error>" on stdout and "s4j-launch: ..." on stderr), and kills C
@@ -430,8 +433,51 @@ static void guard_main(int argc, char **argv) {
     _exit(err == ENOENT ? 127 : 126);
 }
 
+void join_cgroups(void) {
+    char self[32];
+    snprintf(self, sizeof self, "%d\n", getpid());
+    for (int i = 0; i < ncgroups; i++) {
+        /* v1 "tasks" with 0 moves the calling thread (we have no other) without taking cgroup_threadgroup_rwsem
+         * for writing, so without an RCU grace period; a pid, or any cgroup.procs, costs one (CgroupSandbox.joinFiles) */
+        const char *base = strrchr(cgroup_files[i], '/');
+        write_file(cgroup_files[i], base && !strcmp(base, "/tasks") ? "0\n" : self);
+    }
+}
+
+const char *standby_wait(int argc, char **argv) {
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc) usage("missing value after", argv[i]);
+        if (!strcmp(argv[i], "--parent-pid")) parent_pid = number(argv[i + 1], 10, 1L << 30);
+        else if (!strcmp(argv[i], "--cgroup-procs")) {
+            if (ncgroups == MAX_LIST) usage("too many --cgroup-procs at", argv[i + 1]);
+            cgroup_files[ncgroups++] = abs_path(argv[i + 1]);
+        } else usage("unknown flag", argv[i]);
+    }
+    if (parent_pid >= 0 && getppid() != parent_pid) _exit(137);
+    join_cgroups();
+    ncgroups = 0; /* joined: the arguments file names none, and joining again would cost another grace period */
+    static char path[4096];
+    size_t n = 0;
+    for (;;) {
+        char c;
+        ssize_t r = read(STDIN_FILENO, &c, 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r == 0) _exit(0);
+        if (r < 0) fail("standby: read the arguments' path from stdin");
+        if (c == '\n') break;
+        if (n == sizeof path - 1) { errno = ENAMETOOLONG; fail("standby: the arguments' path"); }
+        path[n++] = c;
+    }
+    path[n] = 0;
+    return abs_path(path);
+}
+
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "--guard")) guard_main(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "--bwrap-standby")) {
+        bwrap_mode = 1;
+        bwrap_standby_main(argc, argv);
+    }
     if (argc == 3 && !strcmp(argv[1], "--bwrap")) {
         bwrap_mode = 1;
         bwrap_main(argv[2]); /* before anything here changes what bwrap would inherit (SIGPIPE) */
@@ -440,7 +486,8 @@ int main(int argc, char **argv) {
     args_start = argv[0];
     args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
     envs[0] = NULL;
-    if (argc == 3 && !strcmp(argv[1], "--args")) parse_file(argv[2]);
+    if (argc >= 2 && !strcmp(argv[1], "--standby")) parse_file(standby_wait(argc, argv)); /* as --args, cgroups joined */
+    else if (argc == 3 && !strcmp(argv[1], "--args")) parse_file(argv[2]);
     else { /* parse copies, so that pid 1 can wipe the originals */
         static char *copy[2 * MAX_LIST + 64];
         if ((size_t) argc >= sizeof copy / sizeof copy[0]) usage("too many arguments at", argv[0]);
@@ -454,9 +501,7 @@ int main(int argc, char **argv) {
         if (parent < 0) fail("watch the parent %ld", parent_pid);
         if (getppid() != parent_pid) { errno = ESRCH; fail("the parent %ld is gone", parent_pid); }
     }
-    char self[32];
-    snprintf(self, sizeof self, "%d\n", getpid());
-    for (int i = 0; i < ncgroups; i++) write_file(cgroup_files[i], self);
+    join_cgroups();
     if (seccomp_path) read_seccomp();
     int root = geteuid() == 0;
     if (root) {

@@ -63,6 +63,16 @@ int read_args(const char *path, char **args, int first, int max);
 void build_guard(void);
 /* The --bwrap mode (s4j-bwrap.c): set up as root, then become bwrap. */
 int bwrap_main(const char *args_file) __attribute__((noreturn));
+/* Joins every cgroup_files[]: 0 into a v1 "tasks" file (this thread, our only one: no RCU grace period), our pid
+ * into a cgroup.procs (which takes cgroup_threadgroup_rwsem for writing: one grace period). */
+void join_cgroups(void);
+/* A standby's start (argv: MODE [--parent-pid PID] [--cgroup-procs FILE]...): checks the parent, joins the
+ * cgroups at once (a grace period a cgroup.procs join waits for thus passes before the exec is asked for),
+ * then reads one line from stdin, byte by byte so that nothing after it is
+ * consumed: the path of the arguments file, returned. EOF first (the JVM ended or let it go): exit 0. */
+const char *standby_wait(int argc, char **argv);
+/* The --bwrap-standby mode (s4j-bwrap.c): join the cgroups now, read FILE's path from stdin, then bwrap_main. */
+int bwrap_standby_main(int argc, char **argv) __attribute__((noreturn));
 void write_map(const char *pid, const char *file, long inside, long outside);
 
 /* Clones every bind source (idmapping the own ones when idmap); returns whether an idmapped one is writable. */

@@ -139,6 +139,7 @@ public final class BubblewrapBackend implements SandboxBackend {
         }
         try {
             removed.addAll(PrivateDirs.reap(Path.of(System.getProperty("java.io.tmpdir")), BubblewrapSession.KIND));
+            removed.addAll(PrivateDirs.reap(Path.of(System.getProperty("java.io.tmpdir")), BubblewrapSession.ETC_VIEWS_KIND));
         } catch (RuntimeException e) {
             removed.add("temp dir reaper failed: " + e);
         }

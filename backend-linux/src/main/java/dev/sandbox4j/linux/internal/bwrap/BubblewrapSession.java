@@ -1,5 +1,6 @@
 package dev.sandbox4j.linux.internal.bwrap;
 
+import dev.sandbox4j.linux.internal.host.LauncherStandby;
 import dev.sandbox4j.linux.internal.host.ProcessWait;
 
 import dev.sandbox4j.BackendUnavailableException;
@@ -41,14 +42,18 @@ import java.util.stream.Collectors;
 
 /**
  * One bubblewrap sandbox: one bwrap run per exec (a fresh pid namespace each, which dies with the exec),
- * sharing what persists across execs: the workspace, the cgroups (limits hold for all execs together) and
- * the private host directory (0700) with the generated /etc files and the seccomp program. Thread-safe.
+ * sharing what persists across execs: the workspace, the cgroups (limits hold for all execs together), the
+ * private host directory (0700) with the seccomp program and the generated files, and the /etc view (shared
+ * with the JVM's other sessions that have the same /etc: {@link EtcViewCache}). The first exec's launcher
+ * is started when the session opens ({@link LauncherStandby}). Thread-safe.
  */
 public final class BubblewrapSession implements BackendSession {
     private static final int SIGSYS = 31;
     private static final int SIGXFSZ = 25;
     /** The {@code kind} of the private directory's name ({@link SessionLabels#hostName}). */
     public static final String KIND = "bwrap";
+    /** The {@code kind} of the directory of the shared /etc views ({@link EtcViewCache}). */
+    public static final String ETC_VIEWS_KIND = EtcViewCache.KIND;
     private static final String HIDDEN_COVER = "hidden-cover";
     private static final String SECCOMP_FILE = "seccomp.bpf";
     private static final java.util.Set<PosixFilePermission> READABLE = PosixFilePermissions.fromString("rw-r--r--");
@@ -63,15 +68,20 @@ public final class BubblewrapSession implements BackendSession {
     private final Optional<String> envShim;
     private final StagedBinds staging;
     private final Optional<EtcView> etcView;
+    private final Optional<EtcViewCache.Lease> etcLease;
+    private final LauncherStandby standby;
     private final Set<BubblewrapProcess> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong execs = new AtomicLong();
     private final Object lock = new Object();
     private boolean closed;
 
     private BubblewrapSession(SandboxSpec spec, BwrapTool tool, BwrapFeatures features, Path privateDir,
-                              CgroupSandbox cgroup, SandboxPlan plan, StagedBinds staging, Optional<EtcView> etcView) {
+                              CgroupSandbox cgroup, SandboxPlan plan, StagedBinds staging, Optional<EtcViewCache.Lease> etcLease,
+                              LauncherStandby standby) {
+        this.standby = standby;
         this.staging = staging;
-        this.etcView = etcView;
+        this.etcLease = etcLease;
+        this.etcView = etcLease.map(EtcViewCache.Lease::view);
         this.spec = spec;
         this.tool = tool;
         this.features = features;
@@ -111,12 +121,14 @@ public final class BubblewrapSession implements BackendSession {
         }
         ResourceLimits limits = spec.policy().limits();
         Rlimits.checkEnforceable(Rlimits.plan(limits));
-        LauncherBinary.verifiedPath();
+        Path launcher = LauncherBinary.verifiedPath();
         BwrapFeatures features = tool.features();
         // a root JVM runs the sandbox as the host's nobody whenever the policy names the sandbox's uid
         boolean asNobody = HostIds.root() && spec.policy().process().uid().isPresent();
         Path dir = PrivateDirs.create(tempRoot, KIND, spec.sandboxId(), asNobody ? "rwx--x--x" : "rwx------");
         CgroupSandbox cg = null;
+        LauncherStandby standby = null;
+        Optional<EtcViewCache.Lease> etcLease = Optional.empty();
         try {
             if (asNobody && !nobodyCanReach(dir)) {
                 throw new SandboxStartException("bubblewrap runs this sandbox as the host's uid " + HostIds.SANDBOX_HOST_UID
@@ -127,8 +139,14 @@ public final class BubblewrapSession implements BackendSession {
             if (needsCgroup) {
                 cg = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()), limits);
             }
-            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cg == null ? List.of() : cg.procsFiles()));
-            Optional<EtcView> etc = writeFiles(plan, dir);
+            // the first exec's launcher joins the cgroups now, while the rest of the sandbox is prepared
+            standby = new LauncherStandby(cg == null ? List.of() : cg.joinFiles());
+            List<Path> joined = standby.cgroupProcs();
+            standby.arm(() -> BwrapLauncher.standby(launcher, joined));
+            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cg == null ? List.of() : cg.joinFiles()));
+            etcLease = EtcViewCache.acquire(plan, tempRoot);
+            Optional<EtcView> etc = etcLease.map(EtcViewCache.Lease::view);
+            writeFiles(plan, dir, etc.map(EtcView::consolidated).orElse(Set.of()));
             // after the files exist: what the view shows of them is checked as it is on disk
             StagedBinds staging = asNobody ? StagedBinds.of(plan, new int[] {HostIds.SANDBOX_HOST_UID, HostIds.SANDBOX_HOST_GID},
                     spec.policy().filesystem().mounts().stream().filter(m -> !m.writable()).collect(Collectors.toSet()),
@@ -140,11 +158,15 @@ public final class BubblewrapSession implements BackendSession {
                         + " bubblewrap 0.6.0 or newer, or run the JVM as another user");
             }
             makeMountPoints(staging, dir);
-            return new BubblewrapSession(spec, tool, features, dir, cg, plan, staging, etc);
+            return new BubblewrapSession(spec, tool, features, dir, cg, plan, staging, etcLease, standby);
         } catch (RuntimeException e) {
+            if (standby != null) {
+                standby.discard();
+            }
             if (cg != null) {
                 cg.close();
             }
+            etcLease.ifPresent(EtcViewCache.Lease::close);
             PrivateDirs.delete(dir);
             throw e;
         }
@@ -164,10 +186,16 @@ public final class BubblewrapSession implements BackendSession {
         }
     }
 
-    /** The generated files, the hidden files' cover, the /etc view and the seccomp program, in {@code dir}. */
-    private static Optional<EtcView> writeFiles(SandboxPlan plan, Path dir) {
+    /**
+     * The generated files (but those the shared /etc view shows: {@code inEtcView}), the hidden files'
+     * cover and the seccomp program, in {@code dir}.
+     */
+    private static void writeFiles(SandboxPlan plan, Path dir, Set<String> inEtcView) {
         try {
             for (Map.Entry<Path, String> f : plan.generatedFiles().entrySet()) {
+                if (onlyInEtcView(plan, f.getKey(), inEtcView)) {
+                    continue;
+                }
                 Files.createDirectories(f.getKey().getParent());
                 Files.writeString(f.getKey(), f.getValue());
                 // bwrap may run as the host's nobody: it and the sandbox must read them, whatever the umask
@@ -181,10 +209,25 @@ public final class BubblewrapSession implements BackendSession {
                 Files.write(bpf, s.filter().bpf());
                 Files.setPosixFilePermissions(bpf, PosixFilePermissions.fromString("r--------"));
             }
-            return EtcView.materialize(plan, dir);
         } catch (IOException e) {
             throw new SandboxStartException("writing the sandbox's files into " + dir + " failed: " + e, e);
         }
+    }
+
+    /** True when every step that shows {@code file} is a bind the /etc view stands for (and there is one). */
+    private static boolean onlyInEtcView(SandboxPlan plan, Path file, Set<String> inEtcView) {
+        boolean shown = false;
+        for (Step s : plan.steps()) {
+            Path host = s instanceof Step.BindRo b ? b.host() : s instanceof Step.BindRw b ? b.host()
+                    : s instanceof Step.BindDev b ? b.host() : null;
+            if (file.equals(host)) {
+                if (!(s instanceof Step.BindRo b && inEtcView.contains(b.dest()))) {
+                    return false;
+                }
+                shown = true;
+            }
+        }
+        return shown;
     }
 
     /** The empty mount points of the staged binds, each of its source's kind. */
@@ -237,8 +280,22 @@ public final class BubblewrapSession implements BackendSession {
             Path args = privateDir.resolve("args-" + execs.incrementAndGet());
             Process p;
             try {
-                // checked before every use: a copy replaced by hand in the cache directory is not run
-                p = BwrapLauncher.start(LauncherBinary.verifiedPath(), tool.bwrap().orElseThrow(), inv, args, seccompFile);
+                Path bwrap = tool.bwrap().orElseThrow();
+                if (!standby.cgroupProcs().equals(inv.cgroupProcs())) {
+                    standby.discard();
+                }
+                Optional<Process> warm = standby.take();
+                if (warm.isPresent() && BwrapLauncher.release(warm.get(), bwrap, inv, args, seccompFile)) {
+                    p = warm.get();
+                } else {
+                    // checked before every use: a copy replaced by hand in the cache directory is not run
+                    p = BwrapLauncher.start(LauncherBinary.verifiedPath(), bwrap, inv, args, seccompFile);
+                }
+                if (execs.get() >= 2) {
+                    // a session that runs more than one exec likely runs more: keep the next one warm
+                    Path verified = LauncherBinary.verifiedPath();
+                    standby.arm(() -> BwrapLauncher.standby(verified, standby.cgroupProcs()));
+                }
             } catch (SandboxException e) {
                 throw new ExecException(e.getMessage() + "\n" + plan, e);
             }
@@ -294,6 +351,8 @@ public final class BubblewrapSession implements BackendSession {
             });
             p.killTree();
         }
+        // before the cgroups go: an unused standby must not join them after their kill
+        standby.discard();
         if (cgroup != null) {
             cgroup.close();
         }
@@ -301,5 +360,7 @@ public final class BubblewrapSession implements BackendSession {
         // bounded: the reaper finds what is left by its session label
         ProcessWait.allGone(members, Duration.ofSeconds(5));
         PrivateDirs.delete(privateDir);
+        // after every bwrap of this session is gone: the view may be deleted once no session uses it
+        etcLease.ifPresent(EtcViewCache.Lease::close);
     }
 }

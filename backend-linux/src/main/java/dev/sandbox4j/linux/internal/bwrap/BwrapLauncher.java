@@ -2,6 +2,7 @@ package dev.sandbox4j.linux.internal.bwrap;
 
 import dev.sandbox4j.ExecException;
 import dev.sandbox4j.linux.internal.host.ArgsFile;
+import dev.sandbox4j.linux.internal.host.LauncherStandby;
 import dev.sandbox4j.linux.internal.rlimit.Rlimits;
 import java.io.File;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,7 +46,7 @@ final class BwrapLauncher {
 
     static Process start(Path launcher, Path bwrap, BwrapArgs.Invocation inv, Path argsFile, Path seccompFile) {
         List<String> args = launcherArgs(inv, bwrap, ProcessHandle.current().pid(),
-                inv.seccomp().isPresent() ? Optional.of(seccompFile) : Optional.empty());
+                inv.seccomp().isPresent() ? Optional.of(seccompFile) : Optional.empty(), true);
         ArgsFile.write(argsFile, args, "the bubblewrap launcher's arguments");
         ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--bwrap", argsFile.toString()).directory(new File("/"));
         pb.environment().clear();
@@ -71,10 +73,52 @@ final class BwrapLauncher {
         }
     }
 
+    /**
+     * Starts a launcher in standby ({@code s4j-launch --bwrap-standby}, see s4j-bwrap.c) on the spawner
+     * thread: it joins {@code cgroupProcs} at once and then waits for {@link #release}. Never throws: a
+     * failed start completes the future exceptionally.
+     */
+    static CompletableFuture<Process> standby(Path launcher, List<Path> cgroupProcs) {
+        List<String> argv = new ArrayList<>(List.of(launcher.toString(), "--bwrap-standby",
+                "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        cgroupProcs.forEach(p -> argv.addAll(List.of("--cgroup-procs", p.toString())));
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(new File("/"));
+        pb.environment().clear();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return pb.start();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, SPAWNER);
+    }
+
+    /**
+     * Hands a standby launcher its run: writes the arguments file without the cgroups, which the standby
+     * joined already ({@link BwrapArgs.Invocation#cgroupProcs()} must be what it was started with), and
+     * sends its path ({@link LauncherStandby#release}).
+     *
+     * @return false when the standby cannot take it: it was destroyed and the arguments file removed, and
+     *         the caller starts a launcher the usual way
+     */
+    static boolean release(Process standby, Path bwrap, BwrapArgs.Invocation inv, Path argsFile, Path seccompFile) {
+        List<String> args = launcherArgs(inv, bwrap, ProcessHandle.current().pid(),
+                inv.seccomp().isPresent() ? Optional.of(seccompFile) : Optional.empty(), false);
+        ArgsFile.write(argsFile, args, "the bubblewrap launcher's arguments");
+        if (LauncherStandby.release(standby, argsFile)) {
+            return true;
+        }
+        deleteQuietly(argsFile);
+        return false;
+    }
+
     /** The launcher's arguments (see the head of s4j-bwrap.c). Pure. */
-    static List<String> launcherArgs(BwrapArgs.Invocation inv, Path bwrap, long parentPid, Optional<Path> seccompFile) {
+    static List<String> launcherArgs(BwrapArgs.Invocation inv, Path bwrap, long parentPid, Optional<Path> seccompFile,
+                                     boolean joinCgroups) {
         List<String> a = new ArrayList<>(List.of("--parent-pid", Long.toString(parentPid)));
-        inv.cgroupProcs().forEach(p -> a.addAll(List.of("--cgroup-procs", p.toString())));
+        if (joinCgroups) {
+            inv.cgroupProcs().forEach(p -> a.addAll(List.of("--cgroup-procs", p.toString())));
+        }
         for (Rlimits.Limit l : inv.rlimits()) {
             a.addAll(List.of("--rlimit", l.resource().name().toLowerCase(Locale.ROOT) + "=" + l.value()));
         }

@@ -18,7 +18,8 @@ import java.util.Set;
  * single-file /etc binds (host files and generated ones) and recreates its /etc symlinks in
  * {@code <privateDir>/etc} once at open; {@link BwrapArgs} binds that directory at /etc, lets bwrap make
  * the mount points of the remaining /etc mounts (directories such as /etc/ssl) in it, and remounts /etc
- * read-only before the command runs. The sandbox sees the same files as with one bind each.
+ * read-only before the command runs. The sandbox sees the same files as with one bind each. Sessions with
+ * the same /etc share one such directory ({@link EtcViewCache}).
  *
  * @param dir          the host directory shown at /etc
  * @param consolidated the /etc destinations it replaces
@@ -30,33 +31,55 @@ public record EtcView(Path dir, Set<String> consolidated) {
 
     /**
      * Builds the view for {@code plan} in {@code privateDir}, or nothing when the plan has no /etc files
-     * or mounts something at /etc itself (then the per-file binds stay).
+     * or mounts something at /etc itself (then the per-file binds stay). Generated files are written from
+     * the plan's contents, so they need not exist on disk.
      */
     static Optional<EtcView> materialize(SandboxPlan plan, Path privateDir) {
+        Set<String> consolidated = consolidated(plan);
+        if (consolidated.isEmpty()) {
+            return Optional.empty();
+        }
+        Path dir = privateDir.resolve("etc");
+        build(plan, consolidated, dir);
+        return Optional.of(new EtcView(dir, consolidated));
+    }
+
+    /**
+     * The /etc destinations one directory can stand for: the single-file binds (host files and generated
+     * ones) and the symlinks directly below /etc. Empty when the plan mounts something at /etc itself.
+     */
+    static Set<String> consolidated(SandboxPlan plan) {
         Set<String> consolidated = new LinkedHashSet<>();
         for (Step s : plan.steps()) {
             String dest = s instanceof Step.BindRo b ? b.dest() : s instanceof Step.BindRw b ? b.dest()
                     : s instanceof Step.Tmpfs t ? t.dest() : s instanceof Step.HideDir h ? h.dest()
                     : s instanceof Step.HideFile h ? h.dest() : s instanceof Step.Symlink l ? l.dest() : null;
             if ("/etc".equals(dest)) {
-                return Optional.empty();
+                return Set.of();
             }
-            if (s instanceof Step.BindRo b && isEtcChild(b.dest()) && Files.isRegularFile(b.host())) {
+            if (s instanceof Step.BindRo b && isEtcChild(b.dest())
+                    && (plan.generatedFiles().containsKey(b.host()) || Files.isRegularFile(b.host()))) {
                 consolidated.add(b.dest());
             } else if (s instanceof Step.Symlink l && isEtcChild(l.dest())) {
                 consolidated.add(l.dest());
             }
         }
-        if (consolidated.isEmpty()) {
-            return Optional.empty();
-        }
-        Path dir = privateDir.resolve("etc");
+        return consolidated;
+    }
+
+    /** Writes the view of {@code consolidated} into the new directory {@code dir} (made 0755 at the end). */
+    static void build(SandboxPlan plan, Set<String> consolidated, Path dir) {
         try {
             Files.createDirectory(dir);
             for (Step s : plan.steps()) {
                 if (s instanceof Step.BindRo b && consolidated.contains(b.dest())) {
                     Path copy = dir.resolve(name(b.dest()));
-                    Files.copy(b.host(), copy, StandardCopyOption.REPLACE_EXISTING);
+                    String generated = plan.generatedFiles().get(b.host());
+                    if (generated != null) {
+                        Files.writeString(copy, generated);
+                    } else {
+                        Files.copy(b.host(), copy, StandardCopyOption.REPLACE_EXISTING);
+                    }
                     // bwrap may run as the host's nobody: the copy is shown to the sandbox, so it must be readable
                     Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
                 } else if (s instanceof Step.Symlink l && consolidated.contains(l.dest())) {
@@ -70,7 +93,6 @@ public record EtcView(Path dir, Set<String> consolidated) {
         } catch (IOException e) {
             throw new SandboxStartException("preparing the sandbox's /etc in " + dir + " failed: " + e, e);
         }
-        return Optional.of(new EtcView(dir, consolidated));
     }
 
     /**

@@ -22,15 +22,18 @@ import java.util.Set;
  *
  * <p><b>Where.</b> cgroup v2 when this JVM's v2 cgroup (or the nearest writable ancestor) already delegates
  * every needed controller in its {@code cgroup.subtree_control}; otherwise cgroup v1, one directory per
- * needed controller below this JVM's own cgroup in that hierarchy. In v1 mode a v2 cgroup is made as well
- * when the v2 tree is writable, purely for membership and {@code cgroup.kill} (on a hybrid host the v2 tree
- * has no controllers but cgroup.kill works); without it a v1 freezer cgroup is made for killing.
+ * needed controller below this JVM's own cgroup in that hierarchy. In v1 mode a v1 freezer cgroup is made as
+ * well for killing (freeze, SIGKILL every member, thaw: a frozen fork bomb cannot fork); only without a
+ * writable freezer hierarchy is a v2 cgroup made instead, purely for membership and {@code cgroup.kill} (on
+ * a hybrid host the v2 tree has no controllers but cgroup.kill works). The freezer is preferred because v1
+ * cgroups can be joined without the RCU grace period that a v2 join costs (see {@link #joinFiles()}).
  * Every directory is named {@code name} (from {@code SessionLabels.hostName("cg", sandboxId)}) so that
  * {@link #reap()} can find leftovers of a JVM that died.
  *
  * <p><b>Joining.</b> The launcher makes the sandbox's first process write its own pid into every file of
  * {@link #procsFiles()} before it execs anything (the bubblewrap launcher does it in its {@code /bin/sh}
  * wrapper: {@code for f; do echo $$ > "$f"; done; exec ...}); everything it starts inherits the cgroups.
+ * A single-threaded launcher can use {@link #joinFiles()} instead, which is cheaper.
  *
  * <p><b>Limits.</b> memory: v1 {@code memory.limit_in_bytes} and {@code memory.memsw.limit_in_bytes} (so swap
  * cannot extend it) when swap accounting exists; v2 {@code memory.max} and {@code memory.swap.max=0}.
@@ -119,10 +122,11 @@ public final class CgroupSandbox implements AutoCloseable {
                 }
                 v1.put(c, mkdir(parent.resolve(name), made));
             }
-            Path v2 = m.v2Own().filter(Files::isWritable).map(p -> tryMkdir(p.resolve(name), made)).orElse(null);
-            if ((v2 == null || !Files.exists(v2.resolve("cgroup.kill"))) && m.v1Own().containsKey("freezer")
-                    && Files.isWritable(m.v1Own().get("freezer"))) {
+            Path v2 = null;
+            if (m.v1Own().containsKey("freezer") && Files.isWritable(m.v1Own().get("freezer"))) {
                 v1.put("freezer", mkdir(m.v1Own().get("freezer").resolve(name), made));
+            } else {
+                v2 = m.v2Own().filter(Files::isWritable).map(p -> tryMkdir(p.resolve(name), made)).orElse(null);
             }
             applyV1(v1, limits);
             return new CgroupSandbox(name, v1, v2, false);
@@ -152,6 +156,24 @@ public final class CgroupSandbox implements AutoCloseable {
     public List<Path> procsFiles() {
         List<Path> out = new ArrayList<>();
         v1.values().forEach(d -> out.add(d.resolve("cgroup.procs")));
+        if (v2 != null) {
+            out.add(v2.resolve("cgroup.procs"));
+        }
+        return out;
+    }
+
+    /**
+     * The files a single-threaded process joins the cgroups through: {@code tasks} of every v1 directory,
+     * into which it writes {@code 0} (the writing thread, which is the whole process), and
+     * {@code cgroup.procs} of a v2 one, into which it writes its pid. Why: a write of a pid, or into any
+     * {@code cgroup.procs}, takes the kernel's cgroup_threadgroup_rwsem for writing, which waits for an RCU
+     * grace period (5 to 15 ms on a busy host, the largest single cost of an exec); moving the calling
+     * thread through v1 {@code tasks} with {@code 0} needs no such lock. A process with more threads
+     * must use {@link #procsFiles()}: {@code tasks} would move only the writing thread.
+     */
+    public List<Path> joinFiles() {
+        List<Path> out = new ArrayList<>();
+        v1.values().forEach(d -> out.add(d.resolve("tasks")));
         if (v2 != null) {
             out.add(v2.resolve("cgroup.procs"));
         }
@@ -204,9 +226,14 @@ public final class CgroupSandbox implements AutoCloseable {
             return;
         }
         closed = true;
-        killAll();
+        boolean empty = CgroupKiller.killAll(v2, v1.get("freezer"), v1.values().stream().findFirst().orElse(null));
         for (Path d : directories()) {
-            CgroupReaper.remove(d);
+            // the common case in one rmdir: an emptied cgroup without children (the sandbox cannot make
+            // any: no cgroupfs in its view). Anything else (a straggler, a child cgroup, EBUSY while the
+            // kernel still tears a member down) goes the reaper's thorough way: walk, kill, retry.
+            if (!empty || !tryRmdir(d)) {
+                CgroupReaper.remove(d);
+            }
         }
     }
 
@@ -296,6 +323,15 @@ public final class CgroupSandbox implements AutoCloseable {
         }
         made.add(dir);
         return dir;
+    }
+
+    private static boolean tryRmdir(Path dir) {
+        try {
+            Files.delete(dir);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static Path tryMkdir(Path dir, List<Path> made) {

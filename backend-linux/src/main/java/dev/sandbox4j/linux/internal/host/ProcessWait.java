@@ -42,7 +42,7 @@ public final class ProcessWait {
      * Alive and not a zombie. A killed sandbox's processes are re-parented to the host's init, which may
      * reap them only seconds later; a zombie holds no resource of the sandbox, so it counts as gone.
      */
-    static boolean running(ProcessHandle h) {
+    public static boolean running(ProcessHandle h) {
         if (!h.isAlive()) {
             return false;
         }

@@ -9,6 +9,7 @@ import dev.sandbox4j.linux.internal.cgroup.CgroupSandbox;
 import dev.sandbox4j.linux.internal.host.ArgsFile;
 import dev.sandbox4j.linux.internal.host.HostIds;
 import dev.sandbox4j.linux.internal.host.LauncherBinary;
+import dev.sandbox4j.linux.internal.host.LauncherStandby;
 import dev.sandbox4j.linux.internal.host.PrivateDirs;
 import dev.sandbox4j.linux.internal.plan.HostFacts;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
@@ -25,11 +26,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -44,6 +49,12 @@ import java.util.stream.Collectors;
 final class NamespacesSession implements BackendSession {
     /** The {@code kind} of the private directory's name ({@link SessionLabels#hostName}). */
     static final String KIND = "ns";
+    /** Starts standby launchers off the callers' threads (the namespaces launcher watches the JVM by pidfd). */
+    private static final ExecutorService STANDBY_STARTER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sandbox4j-namespaces-standby");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final SandboxSpec spec;
     private final Path privateDir;
@@ -51,6 +62,7 @@ final class NamespacesSession implements BackendSession {
     private final SandboxPlan sessionPlan;
     private final LauncherArgs.Context context;
     private final String workspaceInside;
+    private final LauncherStandby standby;
     /** Every exec whose launcher or namespace may still be alive. */
     private final Set<LauncherProcess> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong execs = new AtomicLong();
@@ -59,7 +71,8 @@ final class NamespacesSession implements BackendSession {
     private boolean closed;
 
     private NamespacesSession(SandboxSpec spec, Path privateDir, CgroupSandbox cgroup, SandboxPlan plan,
-                              LauncherArgs.Context context) {
+                              LauncherArgs.Context context, LauncherStandby standby) {
+        this.standby = standby;
         this.spec = spec;
         this.privateDir = privateDir;
         this.cgroup = cgroup;
@@ -76,13 +89,18 @@ final class NamespacesSession implements BackendSession {
      */
     static NamespacesSession open(SandboxSpec spec) {
         IsolationPolicy policy = spec.policy();
-        LauncherBinary.verifiedPath();
+        Path launcher = LauncherBinary.verifiedPath();
         Rlimits.checkEnforceable(Rlimits.plan(policy.limits()));
         Path dir = PrivateDirs.create(Path.of(System.getProperty("java.io.tmpdir")), KIND, spec.sandboxId(), "rwx------");
         CgroupSandbox cgroup = null;
+        LauncherStandby standby = null;
         try {
             cgroup = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()), policy.limits());
-            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cgroup.procsFiles()));
+            // the first exec's launcher joins the cgroups now, while the rest of the sandbox is prepared
+            standby = new LauncherStandby(cgroup.joinFiles());
+            List<Path> joined = standby.cgroupProcs();
+            standby.arm(() -> startStandby(launcher, joined));
+            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cgroup.joinFiles()));
             for (Map.Entry<Path, String> f : plan.generatedFiles().entrySet()) {
                 Files.createDirectories(f.getKey().getParent());
                 Files.writeString(f.getKey(), f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -100,17 +118,20 @@ final class NamespacesSession implements BackendSession {
                     HostIds.root() ? Optional.of(new int[] {HostIds.SANDBOX_HOST_UID, HostIds.SANDBOX_HOST_GID})
                             : Optional.empty(),
                     new int[] {HostIds.uid(), HostIds.gid()});
-            return new NamespacesSession(spec, dir, cgroup, plan, context);
+            return new NamespacesSession(spec, dir, cgroup, plan, context, standby);
         } catch (IOException e) {
-            cleanUp(cgroup, dir);
+            cleanUp(standby, cgroup, dir);
             throw new SandboxStartException("namespaces: writing the sandbox's files into " + dir + " failed: " + e, e);
         } catch (RuntimeException e) {
-            cleanUp(cgroup, dir);
+            cleanUp(standby, cgroup, dir);
             throw e;
         }
     }
 
-    private static void cleanUp(CgroupSandbox cgroup, Path dir) {
+    private static void cleanUp(LauncherStandby standby, CgroupSandbox cgroup, Path dir) {
+        if (standby != null) {
+            standby.discard();
+        }
         if (cgroup != null) {
             cgroup.close();
         }
@@ -130,15 +151,36 @@ final class NamespacesSession implements BackendSession {
                 throw new ExecException("namespaces: the sandbox " + spec.sandboxId() + " is closed; build a new one");
             }
             SandboxPlan plan = sessionPlan.forExec(request);
-            Path argsFile = privateDir.resolve("args-" + execs.incrementAndGet());
-            ArgsFile.write(argsFile, LauncherArgs.of(plan, context), "namespaces: the launcher's arguments");
-            // checked again before every use: the cache directory is ours, but a copy replaced by hand is not run
-            Path verified = LauncherBinary.verifiedPath();
-            ProcessBuilder pb = new ProcessBuilder(verified.toString(), "--args", argsFile.toString()).directory(new File("/"));
-            pb.environment().clear();
+            long n = execs.incrementAndGet();
+            Path argsFile = privateDir.resolve("args-" + n);
             LauncherProcess p;
             try {
-                p = LauncherProcess.start(pb, request.argv(), plan.toString(), this::afterExit);
+                Optional<Process> warm = takeStandby(plan);
+                if (warm.isPresent()) {
+                    // the standby joined the cgroups already: the same plan without that step
+                    SandboxPlan rest = new SandboxPlan(plan.steps().stream().filter(s -> !(s instanceof Step.JoinCgroups)).toList(),
+                            plan.generatedFiles());
+                    ArgsFile.write(argsFile, LauncherArgs.of(rest, context), "namespaces: the launcher's arguments");
+                    if (!LauncherStandby.release(warm.get(), argsFile)) {
+                        deleteQuietly(argsFile);
+                        warm = Optional.empty();
+                    }
+                }
+                if (warm.isPresent()) {
+                    p = LauncherProcess.follow(warm.get(), request.argv(), plan.toString(), this::afterExit);
+                } else {
+                    ArgsFile.write(argsFile, LauncherArgs.of(plan, context), "namespaces: the launcher's arguments");
+                    // checked again before every use: the cache directory is ours, but a copy replaced by hand is not run
+                    Path verified = LauncherBinary.verifiedPath();
+                    ProcessBuilder pb = new ProcessBuilder(verified.toString(), "--args", argsFile.toString()).directory(new File("/"));
+                    pb.environment().clear();
+                    p = LauncherProcess.start(pb, request.argv(), plan.toString(), this::afterExit);
+                }
+                if (n >= 2) {
+                    // a session that runs more than one exec likely runs more: keep the next one warm
+                    Path verified = LauncherBinary.verifiedPath();
+                    standby.arm(() -> startStandby(verified, standby.cgroupProcs()));
+                }
             } finally {
                 deleteQuietly(argsFile); // the launcher deletes it once read; this covers a launcher that never read it
             }
@@ -148,6 +190,35 @@ final class NamespacesSession implements BackendSession {
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    /** The armed standby when it joined the cgroups this plan joins (always, but checked), else nothing. */
+    private Optional<Process> takeStandby(SandboxPlan plan) {
+        List<Path> procs = plan.stepsOf(Step.JoinCgroups.class).stream().flatMap(j -> j.procsFiles().stream()).toList();
+        if (!procs.equals(standby.cgroupProcs())) {
+            standby.discard();
+            return Optional.empty();
+        }
+        return standby.take();
+    }
+
+    /**
+     * Starts {@code s4j-launch --standby} (see standby_wait in s4j-launch.c) off the caller's thread. No
+     * PR_SET_PDEATHSIG is needed: its stdin reaches EOF when the JVM ends, and then it exits.
+     */
+    private static CompletableFuture<Process> startStandby(Path launcher, List<Path> cgroupProcs) {
+        List<String> argv = new ArrayList<>(List.of(launcher.toString(), "--standby",
+                "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        cgroupProcs.forEach(p -> argv.addAll(List.of("--cgroup-procs", p.toString())));
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(new File("/"));
+        pb.environment().clear();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return pb.start();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, STANDBY_STARTER);
     }
 
     /** Reports what the cgroups saw during the exec (shared by concurrent execs of this sandbox). */
@@ -184,8 +255,14 @@ final class NamespacesSession implements BackendSession {
         }
         List<LauncherProcess> all = List.copyOf(live);
         for (LauncherProcess p : all) {
-            p.killTree();
+            // an exec whose launcher and pid 1 both ended has no namespace left: nothing to kill, and no
+            // need for killTree()'s scan of every host process
+            if (!p.provablyGone()) {
+                p.killTree();
+            }
         }
+        // before the cgroups go: an unused standby must not join them after their kill
+        standby.discard();
         cgroup.close();
         for (LauncherProcess p : all) {
             p.awaitGone(java.time.Duration.ofSeconds(5));

@@ -90,7 +90,7 @@ class BwrapArgsTest {
     @Test
     void launcherArgumentsJoinCgroupsLowerRlimitsThenHandBwrapItsOptionsAndTheCommand() throws IOException {
         BwrapArgs.Invocation inv = invocation(IsolationPolicy.strict(), List.of("id", "--", "x"), Optional.empty());
-        List<String> a = BwrapLauncher.launcherArgs(inv, Path.of("/usr/bin/bwrap"), 42, Optional.of(Path.of("/p/s.bpf")));
+        List<String> a = BwrapLauncher.launcherArgs(inv, Path.of("/usr/bin/bwrap"), 42, Optional.of(Path.of("/p/s.bpf")), true);
         assertThat(a.subList(0, 12)).containsExactly("--parent-pid", "42", "--cgroup-procs", "/cg/a/cgroup.procs",
                 "--rlimit", "fsize=67108864", "--rlimit", "nofile=256", "--seccomp", "/p/s.bpf", "--bwrap", "/usr/bin/bwrap");
         assertThat(a.get(12)).isEqualTo("--options");
@@ -124,7 +124,7 @@ class BwrapArgsTest {
         assertSequence(inv.options(), "--bind", "/p/stage/1", "/workspace");
         assertSequence(inv.options(), "--ro-bind", "/p/stage/2", "/data");
         assertThat(inv.options()).doesNotContain(tmp.resolve("ws").toString(), ro.toString());
-        List<String> a = BwrapLauncher.launcherArgs(inv, Path.of("/b"), 1, Optional.empty());
+        List<String> a = BwrapLauncher.launcherArgs(inv, Path.of("/b"), 1, Optional.empty(), true);
         assertSequence(a, "--host-uid", "65534", "--host-gid", "65534");
         assertSequence(a, "--stage-own", tmp.resolve("ws").toString(), "/p/stage/1");
         assertSequence(a, "--stage-ro-own", ro.toString(), "/p/stage/2");

@@ -78,6 +78,35 @@ class CgroupSandboxTest {
     }
 
     @Test
+    void aSingleThreadedProcessJoinsEveryCgroupThroughTheJoinFilesAndKillAllEndsItsChildren() throws Exception {
+        try (CgroupSandbox cg = CgroupSandbox.create(name(), limits())) {
+            // v1 directories are joined through tasks, a v2 one through cgroup.procs
+            assertThat(cg.joinFiles()).hasSameSizeAs(cg.directories()).allMatch(Files::exists)
+                    .allMatch(f -> List.of("tasks", "cgroup.procs").contains(f.getFileName().toString()))
+                    .allMatch(f -> f.getFileName().toString().equals("cgroup.procs") == Files.exists(f.resolveSibling("cgroup.kill"))
+                            || Files.exists(f.resolveSibling("cgroup.freeze")) && f.getFileName().toString().equals("cgroup.procs"));
+            // what s4j-launch does: 0 into a v1 tasks file (the writing thread), the pid into cgroup.procs
+            StringBuilder join = new StringBuilder();
+            cg.joinFiles().forEach(f -> join.append(f.getFileName().toString().equals("tasks") ? "echo 0 > " : "echo $$ > ")
+                    .append(f).append("; "));
+            Process p = new ProcessBuilder("/bin/sh", "-c", join + "sleep 60 & sleep 60 & wait").start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            for (Path d : cg.directories()) {
+                while (Files.readAllLines(d.resolve("cgroup.procs")).size() < 3) {
+                    assertThat(System.nanoTime()).as("the shell and its two children in %s", d).isLessThan(deadline);
+                    Thread.sleep(20);
+                }
+                assertThat(Files.readAllLines(d.resolve("cgroup.procs"))).as(d.toString()).contains(Long.toString(p.pid()));
+            }
+            cg.killAll();
+            for (Path d : cg.directories()) {
+                assertThat(Files.readAllLines(d.resolve("cgroup.procs"))).as("killAll left members in %s", d).isEmpty();
+            }
+            assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
     void aMemoryHogIsOomKilledAndReported() throws Exception {
         try (CgroupSandbox cg = CgroupSandbox.create(name(), limits())) {
             StringBuilder join = new StringBuilder();
