@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
@@ -64,12 +65,14 @@ struct ex {
 };
 
 static int in_fd = 0, out_fd = 1, init_mode;
+static int fixed_addresses; /* INIT flag 2: commands start with ADDR_NO_RANDOMIZE */
 static char cg_root[64];
 static const char *busybox = "/sandbox4j/busybox";
 static struct ex ex[MAXEX];
 static uint8_t ib[HDR + MAXPAY];
-static char cg_pool[16][80]; /* empty exec cgroups kept for reuse: a mkdir and rmdir cost ms under TCG */
-static int cg_free;
+/* empty exec cgroups kept for reuse (a mkdir and rmdir cost ms under TCG), with their event counters then */
+static struct { char cg[80]; long pids, oom; } cg_pool[16];
+static int cg_free, last_cap = 63;
 static size_t il;
 extern char **environ;
 
@@ -272,8 +275,12 @@ static void boot(void) {
         put_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory +pids +cpu");
         mkdir(cg_root, 0755);
         put_file("/sys/fs/cgroup/sandbox/cgroup.subtree_control", "+memory +pids");
+        for (int i = 0; i < 4; i++) { /* the first execs after a restore find their cgroups made, counting from 0 */
+            snprintf(cg_pool[cg_free].cg, sizeof cg_pool[cg_free].cg, "%s/p%d", cg_root, i);
+            if (!mkdir(cg_pool[cg_free].cg, 0755)) cg_free++;
+        }
     }
-    put_file("/proc/self/oom_score_adj", "-1000"); /* a memory hog must never take the agent with it */
+    /* no oom_score_adj: the OOM killer never picks PID 1 (the agent), so a memory hog cannot take it along */
     sethostname("sandbox", 7);
     load_modules();
     open_port();
@@ -287,17 +294,21 @@ static void attach_pci(void) {
     DIR *d = opendir("/sys/bus/pci/devices");
     struct dirent *e;
     char path[300];
+    int powered = 0;
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/config", e->d_name);
         int fd = open(path, O_RDWR | O_CLOEXEC), on = 0;
-        uint8_t c[256];
+        uint8_t h[64], c[0x1c];
         if (fd < 0) continue;
-        if (pread(fd, c, sizeof c, 0) == (ssize_t) sizeof c && (c[6] & 0x10)) {
-            for (int off = c[0x34] & 0xfc, hops = 0; off && off <= 0xe0 && hops < 48; off = c[off + 1] & 0xfc, hops++) {
-                if (c[off] != 0x10 || (c[off + 2] & 0xf0) != 0x40 || !(c[off + 3] & 0x01)) continue; /* root port, slot */
-                uint16_t ctl = c[off + 0x18] | c[off + 0x19] << 8;
-                if ((ctl & 0x400) && (c[off + 0x1a] & 0x40)) { /* powered off, a device present */
+        /* small reads: each config byte is an emulated access, and a whole 256-byte space per device costs ms under TCG */
+        if (pread(fd, h, sizeof h, 0) == (ssize_t) sizeof h && h[0x0a] == 0x04 && h[0x0b] == 0x06 && (h[6] & 0x10)) { /* a bridge with capabilities */
+            for (int off = h[0x34] & 0xfc, hops = 0; off >= 0x40 && off <= 0xe0 && hops < 48; off = c[1] & 0xfc, hops++) {
+                if (pread(fd, c, sizeof c, off) != (ssize_t) sizeof c) break;
+                if (c[0] != 0x10) continue;
+                if ((c[2] & 0xf0) != 0x40 || !(c[3] & 0x01)) break; /* PCIe, but no root port with a slot */
+                uint16_t ctl = c[0x18] | c[0x19] << 8;
+                if ((ctl & 0x400) && (c[0x1a] & 0x40)) { /* powered off, a device present */
                     ctl = (ctl & ~0x700) | 0x100; /* power controller on, power indicator on */
                     uint8_t w[2] = {ctl & 0xff, ctl >> 8};
                     on = pwrite(fd, w, 2, off + 0x18) == 2;
@@ -306,24 +317,23 @@ static void attach_pci(void) {
             }
         }
         close(fd);
-        if (on) {
-            snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/rescan", e->d_name);
-            put_file(path, "1");
-        }
+        powered |= on;
     }
     if (d) closedir(d);
+    if (powered) { /* one rescan for all slots: resources are assigned and drivers probed in one pass */
+        put_file("/sys/bus/pci/rescan", "1");
+    }
 }
 
 static int do_mount(const char *tag, const char *path, int ro) {
     static int attached;
     if (mkdirs(path)) return -1;
-    unsigned long fl = MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0);
-    for (;;) {
-        if (!mount(tag, path, "virtiofs", fl, NULL)) return 0;
-        if (attached || (errno != EINVAL && errno != ENOENT)) return -1;
+    if (!attached) { /* the devices a restored VM got while paused: attached before the first mount tries them */
         attached = 1;
         attach_pci();
     }
+    if (mount(tag, path, "virtiofs", MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0), NULL)) return -1;
+    return 0;
 }
 
 static void do_init(uint32_t id, struct rd *r) {
@@ -337,6 +347,7 @@ static void do_init(uint32_t id, struct rd *r) {
     while (mounts[nm]) nm++;
     while (tmpfs[nt]) nt++;
     if (r->bad || r->n || nm % 3 || nt % 2) { send_error(id, EINVAL, "INIT: malformed payload"); goto out; }
+    fixed_addresses = flags & 2;
     if (!init_mode) { send_frame(REP_OK, id, NULL, 0, NULL, 0); goto out; } /* test mode: parse only */
     struct timespec ts = {(time_t) (t / 1000000000u), (long) (t % 1000000000u)};
     clock_settime(CLOCK_REALTIME, &ts); /* a restored snapshot wakes up with the clock of its save */
@@ -454,12 +465,13 @@ static void child(const struct spec *s, int pin[2], int pout[2], int perr[2], co
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (init_mode) put_file("/proc/self/oom_score_adj", "0");
+    /* under TCG a program's translated code is reused across runs only at the same addresses */
+    if (fixed_addresses && personality(ADDR_NO_RANDOMIZE) < 0) child_fail("personality", NULL, 126);
     struct rlimit rl;
     if (s->fsize != NONE64 && (rl.rlim_cur = rl.rlim_max = s->fsize, setrlimit(RLIMIT_FSIZE, &rl))) child_fail("setrlimit", "RLIMIT_FSIZE", 126);
     if (s->nofile != NONE64 && (rl.rlim_cur = rl.rlim_max = s->nofile, setrlimit(RLIMIT_NOFILE, &rl))) child_fail("setrlimit", "RLIMIT_NOFILE", 126);
     if (s->flags & X_DROPCAPS)
-        for (int c = 0; c <= 63; c++)
+        for (int c = 0; c <= last_cap; c++)
             if (!(s->keep >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL) child_fail("PR_CAPBSET_DROP", NULL, 126);
     if (s->uid != UINT32_MAX) {
         if (s->keep) prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
@@ -514,10 +526,23 @@ static void start_exec(uint32_t id, const struct spec *s) {
     if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC)) { send_error(id, errno, "EXEC: pipe: %s", strerror(errno)); return; }
     memset(x, 0, sizeof *x);
     if (cg_root[0] && cg_free > 0) {
-        memcpy(x->cg, cg_pool[--cg_free], sizeof x->cg);
+        cg_free--;
+        memcpy(x->cg, cg_pool[cg_free].cg, sizeof x->cg);
+        x->pids0 = cg_pool[cg_free].pids;
+        x->oom0 = cg_pool[cg_free].oom;
     } else if (cg_root[0]) {
         snprintf(x->cg, sizeof x->cg, "%s/e%u", cg_root, id);
-        if (mkdir(x->cg, 0755) && errno != EEXIST) x->cg[0] = 0;
+        if (!mkdir(x->cg, 0755)) {
+            x->pids0 = x->oom0 = 0; /* a new cgroup counts from zero */
+        } else if (errno != EEXIST) {
+            x->cg[0] = 0;
+        } else { /* left over by an exec whose daemons live on */
+            char f[128];
+            snprintf(f, sizeof f, "%s/pids.events", x->cg);
+            x->pids0 = read_counter(f, "max");
+            snprintf(f, sizeof f, "%s/memory.events", x->cg);
+            x->oom0 = read_counter(f, "oom_kill");
+        }
     }
     int joined = 0;
     pid_t pid = spawn_into(x->cg, &joined);
@@ -535,11 +560,7 @@ static void start_exec(uint32_t id, const struct spec *s) {
     if (x->cg[0]) {
         char f[128];
         snprintf(f, sizeof f, "%s/pids.events", cg_root);
-        x->pids_max0 = read_counter(f, "max");
-        snprintf(f, sizeof f, "%s/pids.events", x->cg);
-        x->pids0 = read_counter(f, "max");
-        snprintf(f, sizeof f, "%s/memory.events", x->cg);
-        x->oom0 = read_counter(f, "oom_kill");
+        x->pids_max0 = read_counter(f, "max"); /* the exec cgroup's own counters are known: new, or pooled with them */
     }
     uint8_t p[4];
     be32(p, pid);
@@ -792,6 +813,12 @@ int main(int argc, char **argv) {
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) die("signalfd");
     if (init_mode) boot();
+    int cfd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (cfd >= 0) {
+        char b[16] = "";
+        if (read(cfd, b, sizeof b - 1) > 0 && atoi(b) > 0 && atoi(b) < 64) last_cap = atoi(b);
+        close(cfd);
+    }
     char rel[128] = "test";
     int rfd = open("/proc/sys/kernel/osrelease", O_RDONLY | O_CLOEXEC);
     if (rfd >= 0) { ssize_t n = read(rfd, rel, sizeof rel - 1); close(rfd); rel[n > 0 ? n - 1 : 0] = 0; }
@@ -851,8 +878,21 @@ int main(int argc, char **argv) {
             if (x->cg[0]) {
                 char f[128];
                 snprintf(f, sizeof f, "%s/cgroup.events", x->cg);
-                if (read_counter(f, "populated") == 0 && cg_free < 16) memcpy(cg_pool[cg_free++], x->cg, sizeof x->cg);
-                else rmdir(x->cg); /* fails while daemons of this exec live on; they die with the VM */
+                long pids = -1, oom = -1;
+                if (read_counter(f, "populated") == 0 && cg_free < 16) {
+                    /* empty: nothing can count any more until the next exec, so these are its baselines */
+                    snprintf(f, sizeof f, "%s/pids.events", x->cg);
+                    pids = read_counter(f, "max");
+                    snprintf(f, sizeof f, "%s/memory.events", x->cg);
+                    oom = read_counter(f, "oom_kill");
+                }
+                if (pids >= 0 && oom >= 0) {
+                    memcpy(cg_pool[cg_free].cg, x->cg, sizeof x->cg);
+                    cg_pool[cg_free].pids = pids;
+                    cg_pool[cg_free++].oom = oom;
+                } else {
+                    rmdir(x->cg); /* fails while daemons of this exec live on; they die with the VM */
+                }
             }
             free(x->pend);
             memset(x, 0, sizeof *x);

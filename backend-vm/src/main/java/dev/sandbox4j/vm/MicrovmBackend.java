@@ -31,7 +31,10 @@ import java.util.Set;
  * loopback} a guest-only loopback. KVM is used when it passes a boot self-test, else TCG.
  *
  * <p>Options: {@code vm.memory} (RAM without a memory limit, default 1g), {@code vm.accel} ({@code kvm}
- * or {@code tcg}), {@code vm.snapshot=false} (boot instead of restoring). Needs root (virtiofsd) and the
+ * or {@code tcg}), {@code vm.snapshot=false} (boot instead of restoring), {@code vm.aslr} ({@code true} or
+ * {@code false}: address-space layout randomisation of the commands in the guest; by default on under KVM
+ * and off under TCG, where QEMU 7 must translate a randomised program afresh on every run, which doubles
+ * the cost of starting it; the VM stays the isolation boundary either way). Needs root (virtiofsd) and the
  * packages qemu-system-x86, linux-image-cloud-amd64 and busybox-static. Thread-safe.
  */
 public final class MicrovmBackend implements SandboxBackend {

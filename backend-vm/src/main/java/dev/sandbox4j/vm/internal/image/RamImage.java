@@ -90,10 +90,27 @@ public final class RamImage {
      * exactly that size.
      */
     public static void restore(Path image, Path ram, long size) throws IOException {
+        allocate(ram, size);
+        fill(image, ram, size);
+    }
+
+    /**
+     * Makes the RAM file {@code ram}: {@code size} bytes, all a hole (RAM the guest never touched costs
+     * nothing until it does). QEMU may map it from then on; {@link #fill} writes the image into it.
+     */
+    public static void allocate(Path ram, long size) throws IOException {
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(ram.toFile(), "rw")) {
+            file.setLength(size);
+        }
+    }
+
+    /** Writes the image's extents into the RAM file {@link #allocate} made; the image must be for exactly {@code size}. */
+    public static void fill(Path image, Path ram, long size) throws IOException {
         try (FileChannel in = FileChannel.open(image, StandardOpenOption.READ);
-             java.io.RandomAccessFile file = new java.io.RandomAccessFile(ram.toFile(), "rw");
-             FileChannel o = file.getChannel()) {
-            file.setLength(size); // a hole: RAM the guest never touched costs nothing until it does
+             FileChannel o = FileChannel.open(ram, StandardOpenOption.WRITE)) {
+            if (o.size() != size) {
+                throw new IOException("RAM file " + ram + " has " + o.size() + " bytes, not " + size);
+            }
             ByteBuffer h = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
             readFully(in, h, 0);
             h.flip();

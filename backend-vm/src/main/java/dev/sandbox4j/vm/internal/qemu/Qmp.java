@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -35,13 +36,25 @@ public final class Qmp implements AutoCloseable {
         t.start();
     }
 
-    /** Reads the greeting and enters command mode. */
-    public void handshake(Duration timeout) throws QmpException {
+    /**
+     * Enters command mode: sends qmp_capabilities at once (QEMU reads it after its greeting, so the start
+     * saves a round trip), then checks the greeting and the answer.
+     */
+    public synchronized void handshake(Duration timeout) throws QmpException {
+        try {
+            out.write("{\"execute\":\"qmp_capabilities\"}\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            throw new QmpException("QMP qmp_capabilities: QEMU is gone (" + e.getMessage() + ")");
+        }
         JsonNode greeting = next(timeout, "the QMP greeting");
         if (!greeting.has("QMP")) {
             throw new QmpException("QEMU did not greet with QMP but sent " + greeting);
         }
-        execute("qmp_capabilities", Map.of(), timeout);
+        JsonNode a = next(timeout, "the answer to qmp_capabilities");
+        if (a.has("error")) {
+            throw new QmpException("QMP qmp_capabilities failed: " + a.get("error").path("desc").asText(a.toString()));
+        }
     }
 
     /** Runs a command; its "return" value, or a {@link QmpException} with QEMU's error text. */
@@ -61,6 +74,37 @@ public final class Qmp implements AutoCloseable {
             throw new QmpException("QMP " + command + " failed: " + a.get("error").path("desc").asText(a.toString()));
         }
         return a.path("return");
+    }
+
+    /**
+     * Runs several commands with one write: QEMU answers them in order, and a start saves the round trips.
+     * Every command runs even when an earlier one failed; the first failure is thrown once all answered.
+     */
+    public synchronized void executeAll(List<VmPlan.QmpCommand> commands, Duration timeout) throws QmpException {
+        StringBuilder batch = new StringBuilder();
+        for (VmPlan.QmpCommand c : commands) {
+            ObjectNode cmd = JSON.createObjectNode().put("execute", c.command());
+            if (!c.arguments().isEmpty()) {
+                cmd.set("arguments", JSON.valueToTree(c.arguments()));
+            }
+            batch.append(cmd).append('\n');
+        }
+        try {
+            out.write(batch.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            throw new QmpException("QMP " + commands.get(0).command() + ": QEMU is gone (" + e.getMessage() + ")");
+        }
+        QmpException first = null;
+        for (VmPlan.QmpCommand c : commands) {
+            JsonNode a = next(timeout, "the answer to " + c.command());
+            if (a.has("error") && first == null) {
+                first = new QmpException("QMP " + c.command() + " failed: " + a.get("error").path("desc").asText(a.toString()));
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     private JsonNode next(Duration timeout, String what) throws QmpException {

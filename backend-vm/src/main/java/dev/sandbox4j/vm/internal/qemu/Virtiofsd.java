@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One QEMU virtiofsd serving one host directory to one VM, started in the way its share needs:
@@ -39,7 +40,21 @@ public final class Virtiofsd {
     public record Share(Path hostPath, Path socket, boolean readOnly, String cache) {
     }
 
+    /** Starts virtiofsd for {@code share} and waits until it listens. */
     public static Process start(Share share, int sandboxUid, RuntimeDir dir, String logName) {
+        Process p = spawn(share, sandboxUid, dir, logName);
+        awaitListening(p, share, dir.resolve(logName), LISTEN_TIMEOUT);
+        return p;
+    }
+
+    /** How long virtiofsd may take to listen on its socket. */
+    public static final Duration LISTEN_TIMEOUT = Duration.ofSeconds(15);
+
+    /**
+     * Starts virtiofsd for {@code share} without waiting for it to listen ({@link #awaitListening}), so
+     * that several start at once.
+     */
+    public static Process spawn(Share share, int sandboxUid, RuntimeDir dir, String logName) {
         List<String> daemon = List.of(BINARY.toString(), "--socket-path=" + share.socket(), "-o", "source=" + share.hostPath(),
                 "-o", "cache=" + share.cache(), "-o", "log_level=err", "--rlimit-nofile=0");
         ProcessBuilder pb = new ProcessBuilder().redirectError(dir.resolve(logName).toFile())
@@ -77,7 +92,6 @@ public final class Virtiofsd {
             p = Spawner.start(daemon, pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())));
             dir.writePid(logName.replace(".log", ""), p.pid());
         }
-        awaitSocket(p, share, dir.resolve(logName), Duration.ofSeconds(15));
         return p;
     }
 
@@ -99,7 +113,8 @@ public final class Virtiofsd {
             if (System.nanoTime() > deadline) {
                 throw new IOException("the virtiofsd wrapper did not enter its user namespace within 10 s");
             }
-            Thread.onSpinWait();
+            // not a spin: on a small host the wrapper needs the CPU this thread would burn
+            LockSupport.parkNanos(50_000);
         }
         long jvmUid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
         long jvmGid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:gid")).longValue();
@@ -121,7 +136,8 @@ public final class Virtiofsd {
         return m.toString();
     }
 
-    private static void awaitSocket(Process p, Share share, Path log, Duration timeout) {
+    /** Waits until {@code p} listens on its socket; kills it and throws when it exits or the bound passes. */
+    public static void awaitListening(Process p, Share share, Path log, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!Files.exists(share.socket())) {
             if (!p.isAlive()) {
@@ -133,12 +149,11 @@ public final class Virtiofsd {
                 throw new SandboxStartException("virtiofsd for " + share.hostPath() + " did not listen on " + share.socket()
                         + " within " + timeout + ": " + RuntimeDir.tailOf(log, 800));
             }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
+            LockSupport.parkNanos(500_000);
+            if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
                 p.destroyForcibly();
-                throw new SandboxStartException("interrupted while starting virtiofsd", e);
+                throw new SandboxStartException("interrupted while starting virtiofsd");
             }
         }
     }

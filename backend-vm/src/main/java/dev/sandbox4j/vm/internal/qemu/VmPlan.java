@@ -19,8 +19,8 @@ import java.util.Optional;
  * @param ramMiB      guest RAM in MiB
  * @param cpus        vCPUs
  * @param rootPorts   empty PCIe root ports (microvm) that virtiofs devices are hot-added to after a restore
- * @param fsDevices   virtiofs devices: on the command line, or (fsHotplug) only their sockets, the devices being
- *                    added through QMP after a restore, one per root port
+ * @param fsDevices   virtiofs devices: on the command line, or (fsHotplug) added through QMP after a restore,
+ *                    chardev and device, one per root port (so that virtiofsd can start while QEMU does)
  * @param fsHotplug   see fsDevices
  * @param ramFile     guest RAM in this file (shared, so that virtiofsd can map it) instead of an anonymous memfd:
  *                    what a snapshot is saved from and restored into
@@ -72,13 +72,22 @@ public record VmPlan(Machine machine, Accel accel, Path kernel, Path initramfs, 
         return new VmPlan(machine, accel, kernel, initramfs, cmdline, ramMiB, cpus, rootPorts, devices, hotplug, ramFile, incoming);
     }
 
-    /** The QMP device_add arguments that hot-add the virtiofs devices, one per root port. */
-    public List<Map<String, Object>> hotplugDevices() {
-        List<Map<String, Object>> out = new ArrayList<>();
+    /** One QMP command with its arguments. */
+    public record QmpCommand(String command, Map<String, Object> arguments) {
+    }
+
+    /**
+     * The QMP commands that hot-add the virtiofs devices, one per root port: first the chardev that
+     * connects to its virtiofsd (which must be listening by then), then the device.
+     */
+    public List<QmpCommand> hotplugCommands() {
+        List<QmpCommand> out = new ArrayList<>();
         for (int i = 0; i < fsDevices.size(); i++) {
             FsDevice d = fsDevices.get(i);
-            out.add(Map.of("driver", "vhost-user-fs-pci", "bus", "rp" + i, "chardev", d.id(), "tag", d.tag(),
-                    "id", "dev-" + d.id()));
+            out.add(new QmpCommand("chardev-add", Map.of("id", d.id(), "backend", Map.of("type", "socket", "data",
+                    Map.of("server", false, "addr", Map.of("type", "unix", "data", Map.of("path", d.socket().toString())))))));
+            out.add(new QmpCommand("device_add", Map.of("driver", "vhost-user-fs-pci", "bus", "rp" + i, "chardev", d.id(),
+                    "tag", d.tag(), "id", "dev-" + d.id())));
         }
         return out;
     }
@@ -122,10 +131,10 @@ public record VmPlan(Machine machine, Accel accel, Path kernel, Path initramfs, 
         for (int i = 0; i < rootPorts; i++) {
             a.addAll(List.of("-device", "pcie-root-port,id=rp" + i + ",bus=pcie.0,chassis=" + (i + 1)));
         }
-        for (FsDevice d : fsDevices) {
-            a.addAll(List.of("-chardev", "socket,id=" + d.id() + ",path=" + d.socket()));
-            if (!fsHotplug) {
-                a.addAll(List.of("-device", "vhost-user-fs-pci,chardev=" + d.id() + ",tag=" + d.tag()));
+        if (!fsHotplug) {
+            for (FsDevice d : fsDevices) {
+                a.addAll(List.of("-chardev", "socket,id=" + d.id() + ",path=" + d.socket(),
+                        "-device", "vhost-user-fs-pci,chardev=" + d.id() + ",tag=" + d.tag()));
             }
         }
         incoming.ifPresent(s -> a.addAll(List.of("-incoming", "defer")));

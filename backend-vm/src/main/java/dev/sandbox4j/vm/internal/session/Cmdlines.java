@@ -10,7 +10,7 @@ final class Cmdlines {
 
     private static String common() {
         // quiet: a serial console is slow under TCG; panic=-1 with -no-reboot makes a dead guest end QEMU at once
-        return "console=ttyS0 quiet loglevel=3 panic=-1 reboot=t rdinit=" + GuestImage.AGENT_PATH
+        return "console=ttyS0 tsc=reliable quiet loglevel=3 panic=-1 reboot=t rdinit=" + GuestImage.AGENT_PATH
                 + HostFacts.tscKhz().map(k -> " tsc_early_khz=" + k).orElse("");
     }
 

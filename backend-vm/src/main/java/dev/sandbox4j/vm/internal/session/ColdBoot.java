@@ -33,7 +33,7 @@ final class ColdBoot {
                 throw s.failure("the guest died while booting: " + e.getMessage(), e);
             }
             try {
-                s.agent().init(cfg.initNow(RANDOM), MicrovmLauncher.INIT_TIMEOUT);
+                s.agent().init(cfg.initNow(RANDOM, base.accel()), MicrovmLauncher.INIT_TIMEOUT);
             } catch (TimeoutException e) {
                 throw s.failure("the guest did not answer INIT within " + MicrovmLauncher.INIT_TIMEOUT, e);
             } catch (SandboxException e) {

@@ -10,24 +10,35 @@ import dev.sandbox4j.vm.internal.image.VmCache;
 import dev.sandbox4j.vm.internal.qemu.QemuInstance;
 import dev.sandbox4j.vm.internal.qemu.Qmp;
 import dev.sandbox4j.vm.internal.qemu.VmPlan;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Opens microvm sandboxes: makes sure the snapshot of this guest shape exists, then per sandbox starts
- * virtiofsd for each share, starts QEMU loading the snapshot, hot-adds the virtiofs devices to the empty
- * root ports while the guest is still paused, continues it and sends INIT (clock, RNG seed, mounts,
- * limits). A snapshot QEMU cannot load, or whose guest does not answer, is evicted, so the next open
- * builds a fresh one. Thread-safe.
+ * virtiofsd for each share and copies the snapshot's RAM while QEMU starts, loads the snapshot, hot-adds
+ * the virtiofs devices to the empty root ports while the guest is still paused, continues it and sends
+ * INIT (clock, RNG seed, mounts, limits). A snapshot QEMU cannot load, or whose guest does not answer, is
+ * evicted, so the next open builds a fresh one. Thread-safe.
  */
 public final class MicrovmLauncher {
     public static final Set<String> OPTIONS = Set.of(VmConfig.OPTION_MEMORY, AcceleratorChoice.OPTION, "vm.snapshot",
-            VmConfig.OPTION_BOOT_TIMEOUT);
+            VmConfig.OPTION_BOOT_TIMEOUT, VmConfig.OPTION_ASLR);
     /** Bounds of the steps: a cold boot under TCG takes about 2 s on an idle host. */
     static final Duration BOOT_TIMEOUT = Duration.ofSeconds(90);
     static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(60);
@@ -35,6 +46,13 @@ public final class MicrovmLauncher {
     /** Root ports in every snapshot: /usr, the workspace and two more mounts without a second snapshot. */
     static final int MIN_ROOT_PORTS = 4;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Runs the start steps that overlap QEMU's start (virtiofsd, the RAM copy); idle threads end after a minute. */
+    private static final ExecutorService STARTER = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread th = new Thread(r, "sandbox4j-vm-start");
+                th.setDaemon(true);
+                return th;
+            });
 
     private final VmCache cache;
 
@@ -59,42 +77,80 @@ public final class MicrovmLauncher {
         }
         SnapshotStore store = new SnapshotStore(cache);
         SnapshotStore.Snapshot snap = store.ensure(image, base, VmConfig.bootTimeout(spec.options(), BOOT_TIMEOUT), spec.events());
-        long t0 = System.nanoTime();
+        return restore(spec, cfg, base, name, accel, store, snap);
+    }
+
+    /**
+     * Restores {@code snap} into a new VM. Three things run at once, since each mostly waits on something
+     * else: the virtiofsd processes start (their devices are hot-added over QMP once they listen), the
+     * snapshot's RAM is written into the new RAM file (before QEMU loads the device state, which reads the
+     * guest's virtqueues from RAM), and QEMU starts.
+     */
+    private BackendSession restore(SandboxSpec spec, VmConfig cfg, VmPlan base, String name, AcceleratorChoice.Choice accel,
+                                   SnapshotStore store, SnapshotStore.Snapshot snap) {
+        Phases t = new Phases();
         VmStarter s = new VmStarter(name, spec.sandboxId());
+        CompletableFuture<Long> shares = null;
+        CompletableFuture<Long> ram = null;
         try {
-            VmPlan plan = base.withFs(s.shares(cfg), true).withIncoming(snap.state()).withRamFile(s.dir().shm().resolve("ram"));
-            long tShares = System.nanoTime();
-            long tLoaded;
+            VmPlan plan = base.withFs(s.devices(cfg), true).withIncoming(snap.state()).withRamFile(s.dir().shm().resolve("ram"));
+            Path ramFile = plan.ramFile().orElseThrow();
+            long ramBytes = plan.ramMiB() << 20;
             try {
-                RamImage.restore(snap.ram(), plan.ramFile().orElseThrow(), plan.ramMiB() << 20);
-            } catch (java.io.IOException e) {
-                store.evict(snap);
-                throw s.failure("restoring the snapshot's RAM " + snap.ram() + " failed (" + e.getMessage()
-                        + "); the snapshot was removed and the next open builds a new one", e);
+                RamImage.allocate(ramFile, ramBytes); // QEMU maps it at start
+            } catch (IOException e) {
+                throw s.failure("cannot make the RAM file " + ramFile + ": " + e.getMessage(), e);
             }
+            shares = CompletableFuture.supplyAsync(() -> {
+                s.shares(cfg);
+                return t.since();
+            }, STARTER);
+            ram = CompletableFuture.supplyAsync(() -> {
+                try {
+                    RamImage.fill(snap.ram(), ramFile, ramBytes);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                return t.since();
+            }, STARTER);
             QemuInstance q = s.qemu(plan);
+            t.mark("QEMU start");
+            try {
+                join(ram);
+            } catch (UncheckedIOException e) {
+                store.evict(snap);
+                throw s.failure("restoring the snapshot's RAM " + snap.ram() + " failed (" + e.getCause().getMessage()
+                        + "); the snapshot was removed and the next open builds a new one", e.getCause());
+            }
+            t.mark("RAM wait");
             try {
                 // only a failure to load the state is the snapshot's fault: then it goes
-                q.qmp().execute("migrate-set-capabilities", SnapshotStore.IGNORE_SHARED, VmStarter.QMP_TIMEOUT);
-                q.qmp().execute("migrate-incoming", Map.of("uri", plan.incomingUri()), VmStarter.QMP_TIMEOUT);
+                q.qmp().executeAll(List.of(new VmPlan.QmpCommand("migrate-set-capabilities", SnapshotStore.IGNORE_SHARED),
+                        new VmPlan.QmpCommand("migrate-incoming", Map.of("uri", plan.incomingUri()))), VmStarter.QMP_TIMEOUT);
                 awaitIncoming(q);
             } catch (Qmp.QmpException e) {
                 store.evict(snap);
                 throw s.failure("restoring the snapshot " + snap.state() + " failed (" + e.getMessage()
                         + "); the snapshot was removed and the next open builds a new one", e);
             }
-            tLoaded = System.nanoTime();
+            t.mark("load");
             try {
-                for (Map<String, Object> dev : plan.hotplugDevices()) {
-                    q.qmp().execute("device_add", dev, VmStarter.QMP_TIMEOUT);
-                }
-                q.qmp().execute("cont", Map.of(), VmStarter.QMP_TIMEOUT);
+                join(shares);
+            } catch (SandboxException e) {
+                throw s.failure(e.getMessage(), e);
+            }
+            t.mark("virtiofsd wait");
+            try {
+                List<VmPlan.QmpCommand> commands = new ArrayList<>(plan.hotplugCommands());
+                commands.add(new VmPlan.QmpCommand("cont", Map.of()));
+                q.qmp().executeAll(commands, VmStarter.QMP_TIMEOUT);
             } catch (Qmp.QmpException e) {
                 throw s.failure("adding the shares to the restored VM failed: " + e.getMessage(), e);
             }
+            t.mark("devices");
             s.agent().start();
             try {
-                s.agent().init(cfg.initNow(RANDOM), INIT_TIMEOUT);
+                s.agent().init(cfg.initNow(RANDOM, accel.accel()), INIT_TIMEOUT);
             } catch (TimeoutException e) {
                 store.evict(snap);
                 throw s.failure("the restored guest did not answer INIT within " + INIT_TIMEOUT
@@ -102,14 +158,39 @@ public final class MicrovmLauncher {
             } catch (SandboxException e) {
                 throw s.failure("the guest could not set the sandbox up: " + e.getMessage(), e);
             }
-            long tEnd = System.nanoTime();
-            String note = "microvm restored from snapshot " + snap.key() + " in "
-                    + (tEnd - t0) / 1_000_000 + " ms (virtiofsd " + (tShares - t0) / 1_000_000 + " ms, QEMU start and load "
-                    + (tLoaded - tShares) / 1_000_000 + " ms, devices and INIT " + (tEnd - tLoaded) / 1_000_000
-                    + " ms), accelerator " + accel.describe();
+            t.mark("INIT");
+            String note = "microvm restored from snapshot " + snap.key() + " in " + t.total() + " ms (virtiofsd ready after "
+                    + join(shares) + " ms and RAM after " + join(ram) + " ms, both while QEMU started; " + t + "), accelerator "
+                    + accel.describe();
             return new VmSession(name, s.keep(), spec.policy(), spec.events(), note);
         } finally {
+            // a failed start must not leave a virtiofsd behind that a helper thread is still starting
+            settle(shares);
+            settle(ram);
             s.close();
+        }
+    }
+
+    /** The result of a start step, with its own exception unwrapped. */
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
+    /** Waits for a start step that may still run (each is bounded by its own timeouts), ignoring its outcome. */
+    private static void settle(CompletableFuture<?> f) {
+        if (f != null) {
+            try {
+                f.join();
+            } catch (RuntimeException ignored) {
+                // reported by the step that joined it, or moot after another failure
+            }
         }
     }
 
@@ -127,9 +208,8 @@ public final class MicrovmLauncher {
             if (!q.alive() || System.nanoTime() > deadline) {
                 throw new Qmp.QmpException(q.alive() ? "loading did not finish within " + RESTORE_TIMEOUT : "QEMU exited while loading");
             }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
+            LockSupport.parkNanos(500_000); // loading takes about 10 ms: a finer poll than sleep(1)
+            if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
                 throw new Qmp.QmpException("interrupted while loading the snapshot");
             }

@@ -11,7 +11,8 @@ import java.util.Set;
 
 /** Opens full q35 VMs: the bzImage booted directly (no disk), virtiofs devices present from the start. Thread-safe. */
 public final class QemuLauncher {
-    public static final Set<String> OPTIONS = Set.of(VmConfig.OPTION_MEMORY, AcceleratorChoice.OPTION, VmConfig.OPTION_BOOT_TIMEOUT);
+    public static final Set<String> OPTIONS = Set.of(VmConfig.OPTION_MEMORY, AcceleratorChoice.OPTION,
+            VmConfig.OPTION_BOOT_TIMEOUT, VmConfig.OPTION_ASLR);
 
     private final VmCache cache;
 

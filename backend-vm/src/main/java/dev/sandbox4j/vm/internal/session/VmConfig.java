@@ -10,6 +10,7 @@ import dev.sandbox4j.NetworkPolicy;
 import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.vm.internal.protocol.InitRequest;
+import dev.sandbox4j.vm.internal.qemu.VmPlan;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -31,9 +32,10 @@ import java.util.Set;
  * @param cpus         vCPUs: the CPU limit rounded up (1 when none)
  * @param shares       host directories served by virtiofsd
  * @param sandboxUid   the uid commands run as in the guest (0 when the policy gives none)
- * @param init         the agent's INIT (its clock and seed are filled in when sent)
+ * @param init         the agent's INIT (its clock, seed and address randomisation are filled in when sent)
+ * @param aslr         the option {@link #OPTION_ASLR}: empty for the default (randomised under KVM, fixed under TCG)
  */
-public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandboxUid, InitRequest init) {
+public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandboxUid, InitRequest init, Optional<Boolean> aslr) {
 
     /** The smallest guest: the 6.1 cloud kernel, the agent and a shell fit well in it. */
     public static final long MIN_RAM_MIB = 1024;
@@ -47,6 +49,15 @@ public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandbo
     public static final String OPTION_MEMORY = "vm.memory";
     /** The option that bounds a cold boot to the agent's READY (e.g. 30s; default 90s under any accelerator). */
     public static final String OPTION_BOOT_TIMEOUT = "vm.boot-timeout";
+    /**
+     * The option that decides whether commands in the guest get address-space layout randomisation
+     * ({@code true} or {@code false}). By default they do under KVM and do not under TCG: QEMU 7's TCG finds
+     * a program's already translated code only at the addresses it was translated at, so randomised
+     * programs are translated afresh on every start, which doubles the cost of running a dynamically
+     * linked program. The VM is the isolation boundary either way; randomisation only hardens programs
+     * inside the sandbox against each other.
+     */
+    public static final String OPTION_ASLR = "vm.aslr";
 
     /**
      * A host directory shared into the guest.
@@ -113,16 +124,26 @@ public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandbo
         List<InitRequest.Share> initShares = shares.stream()
                 .map(s -> new InitRequest.Share(s.tag(), s.guestPath(), s.readOnly())).toList();
         InitRequest init = new InitRequest(Instant.EPOCH, new byte[32], p.network().mode() == NetworkPolicy.Mode.LOOPBACK,
-                pids, memory, quota, initShares, tmpfs, fs.hidden());
+                false, pids, memory, quota, initShares, tmpfs, fs.hidden());
         int uid = p.process().uid().orElse(0);
-        return new VmConfig(ram, cpus, shares, uid, init);
+        Optional<Boolean> aslr = option(spec.options(), OPTION_ASLR).map(v -> switch (v) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidInputException("option " + OPTION_ASLR + "=" + v + " is neither true nor false;"
+                    + " leave it out for the default (randomised under KVM, fixed addresses under TCG)");
+        });
+        return new VmConfig(ram, cpus, shares, uid, init, aslr);
     }
 
-    /** The INIT to send now: this moment's clock and fresh randomness. */
-    public InitRequest initNow(SecureRandom random) {
+    /**
+     * The INIT to send now: this moment's clock, fresh randomness, and commands at fixed addresses unless
+     * they are to be randomised (see {@link #OPTION_ASLR}).
+     */
+    public InitRequest initNow(SecureRandom random, VmPlan.Accel accel) {
         byte[] seed = new byte[32];
         random.nextBytes(seed);
-        return new InitRequest(Instant.now(), seed, init.loopback(), init.pidsMax(), init.memoryMax(), init.cpuQuotaMicros(),
+        boolean fixed = !aslr.orElse(accel != VmPlan.Accel.TCG);
+        return new InitRequest(Instant.now(), seed, init.loopback(), fixed, init.pidsMax(), init.memoryMax(), init.cpuQuotaMicros(),
                 init.shares(), init.tmpfs(), init.hidden());
     }
 

@@ -16,9 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Starts the pieces of one VM in order (virtiofsd per share, the agent socket, QEMU, the agent
- * connection) and, unless {@link #keep()} was called, removes all of them again on {@link #close()}:
- * a start that fails half-way leaves nothing behind. Not thread-safe.
+ * Starts the pieces of one VM (virtiofsd per share, the agent socket, QEMU, the agent connection) and,
+ * unless {@link #keep()} was called, removes all of them again on {@link #close()}: a start that fails
+ * half-way leaves nothing behind. {@link #shares} may run on another thread while QEMU starts; everything
+ * else, and close() (after that thread is done), on one.
  */
 final class VmStarter implements AutoCloseable {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
@@ -26,8 +27,8 @@ final class VmStarter implements AutoCloseable {
 
     private final String name;
     private final RuntimeDir dir;
-    private final List<Process> daemons = new ArrayList<>();
-    private final List<java.nio.file.Path> sockets = new ArrayList<>();
+    private final List<Process> daemons = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final List<java.nio.file.Path> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
     private QemuInstance qemu;
     private AgentConnection agent;
     private boolean kept;
@@ -41,16 +42,28 @@ final class VmStarter implements AutoCloseable {
         return dir;
     }
 
-    /** Starts one virtiofsd per share, and returns the devices that connect to them. */
-    List<VmPlan.FsDevice> shares(VmConfig cfg) {
+    /** The devices that connect to the shares' virtiofsd: known before any of them runs. */
+    List<VmPlan.FsDevice> devices(VmConfig cfg) {
         List<VmPlan.FsDevice> devices = new ArrayList<>();
         for (int i = 0; i < cfg.shares().size(); i++) {
+            devices.add(new VmPlan.FsDevice("fs" + i, cfg.shares().get(i).tag(), dir.resolve("fs" + i + ".sock")));
+        }
+        return devices;
+    }
+
+    /** Starts one virtiofsd per share, all at once, waits until each listens, and returns their devices. */
+    List<VmPlan.FsDevice> shares(VmConfig cfg) {
+        List<VmPlan.FsDevice> devices = devices(cfg);
+        List<Virtiofsd.Share> started = new ArrayList<>();
+        for (int i = 0; i < devices.size(); i++) {
             VmConfig.ShareSpec s = cfg.shares().get(i);
-            Path socket = dir.resolve("fs" + i + ".sock");
-            sockets.add(socket);
-            daemons.add(Virtiofsd.start(new Virtiofsd.Share(s.hostPath(), socket, s.readOnly(), s.cache()),
-                    cfg.sandboxUid(), dir, "virtiofsd-" + i + ".log"));
-            devices.add(new VmPlan.FsDevice("fs" + i, s.tag(), socket));
+            Virtiofsd.Share share = new Virtiofsd.Share(s.hostPath(), devices.get(i).socket(), s.readOnly(), s.cache());
+            sockets.add(share.socket());
+            daemons.add(Virtiofsd.spawn(share, cfg.sandboxUid(), dir, "virtiofsd-" + i + ".log"));
+            started.add(share);
+        }
+        for (int i = 0; i < started.size(); i++) {
+            Virtiofsd.awaitListening(daemons.get(i), started.get(i), dir.resolve("virtiofsd-" + i + ".log"), Virtiofsd.LISTEN_TIMEOUT);
         }
         return devices;
     }

@@ -11,12 +11,14 @@ import dev.sandbox4j.FileEntry;
 import dev.sandbox4j.spi.ProcessExit;
 import dev.sandbox4j.vm.internal.protocol.ExecRequest;
 import dev.sandbox4j.vm.internal.protocol.ExitReport;
+import dev.sandbox4j.vm.internal.protocol.InitRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -69,6 +71,30 @@ class AgentOnHostTest {
 
     Result sh(String script) throws Exception {
         return run(ExecRequest.plain(List.of("sh", "-c", script), ENV, "/"), null);
+    }
+
+    @Test
+    @DisplayName("INIT flag 2 starts later commands without address randomisation; without it they keep it")
+    void fixedAddresses() throws Exception {
+        try (HostAgent a = HostAgent.start()) {
+            ExecRequest personality = ExecRequest.plain(List.of("cat", "/proc/self/personality"), ENV, "/");
+            assertThat(output(a, personality)).isEqualTo("00000000\n");
+            a.connection.init(new InitRequest(Instant.now(), new byte[32], false, true, OptionalLong.empty(), OptionalLong.empty(),
+                    OptionalLong.empty(), List.of(), List.of(), List.of()), T);
+            assertThat(output(a, personality)).isEqualTo("00040000\n");
+            a.connection.init(new InitRequest(Instant.now(), new byte[32], false, false, OptionalLong.empty(), OptionalLong.empty(),
+                    OptionalLong.empty(), List.of(), List.of(), List.of()), T);
+            assertThat(output(a, personality)).isEqualTo("00000000\n");
+        }
+    }
+
+    private static String output(HostAgent a, ExecRequest req) throws Exception {
+        AgentExec x = a.connection.exec(req, T, r -> { });
+        x.stdin().close();
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> HostAgent.readAll(x.stderr()));
+        String out = new String(HostAgent.readAll(x.stdout()), UTF_8);
+        assertThat(x.onExit().get(30, TimeUnit.SECONDS).exitCode()).as("stderr: %s", new String(err.get(), UTF_8)).isZero();
+        return out;
     }
 
     @Test

@@ -106,10 +106,10 @@ class FrameCodecTest {
         byte[] expected = new PayloadWriter().u32(3).u32(65534).u32(65534).u64(1024).u64(2000).u64(4096).u64(-1)
                 .u32(2).u32(1).u32(272).str("/w").list(List.of("id")).list(List.of("A=b")).toByteArray();
         assertThat(x.encode()).isEqualTo(expected);
-        InitRequest i = new InitRequest(Instant.ofEpochSecond(2, 5), new byte[32], true, OptionalLong.of(10), OptionalLong.empty(),
+        InitRequest i = new InitRequest(Instant.ofEpochSecond(2, 5), new byte[32], true, true, OptionalLong.of(10), OptionalLong.empty(),
                 OptionalLong.empty(), List.of(new InitRequest.Share("usr", "/usr", true)), List.of(new InitRequest.Tmpfs("/tmp", "size=1m")),
                 List.of("/h"));
-        byte[] init = new PayloadWriter().u64(2_000_000_005L).bytes(new byte[32]).u32(1).u64(10).u64(-1).u64(-1)
+        byte[] init = new PayloadWriter().u64(2_000_000_005L).bytes(new byte[32]).u32(3).u64(10).u64(-1).u64(-1)
                 .list(List.of("usr", "/usr", "ro")).list(List.of("/tmp", "size=1m")).list(List.of("/h")).toByteArray();
         assertThat(i.encode()).isEqualTo(init);
     }

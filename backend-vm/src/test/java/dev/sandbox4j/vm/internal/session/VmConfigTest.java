@@ -12,8 +12,10 @@ import dev.sandbox4j.spi.EventSink;
 import dev.sandbox4j.spi.ProcessRequest;
 import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.vm.internal.protocol.ExecRequest;
+import dev.sandbox4j.vm.internal.qemu.VmPlan;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -58,6 +60,21 @@ class VmConfigTest {
         assertThat(c.init().loopback()).isTrue();
         assertThat(c.init().hidden()).containsExactly("/etc/hostname");
         assertThat(c.init().tmpfs()).singleElement().satisfies(t -> assertThat(t.options()).isEqualTo("size=524288k,mode=1777"));
+    }
+
+    @Test
+    @DisplayName("vm.aslr: commands start at fixed addresses under TCG and randomised under KVM unless the option says otherwise")
+    void addressRandomisation(@TempDir Path ws) {
+        SecureRandom r = new SecureRandom();
+        VmConfig byDefault = VmConfig.of(spec(IsolationPolicy.strict(), ws, Map.of()), MicrovmLauncher.OPTIONS);
+        assertThat(byDefault.initNow(r, VmPlan.Accel.TCG).fixedAddresses()).isTrue();
+        assertThat(byDefault.initNow(r, VmPlan.Accel.KVM).fixedAddresses()).isFalse();
+        VmConfig on = VmConfig.of(spec(IsolationPolicy.strict(), ws, Map.of("vm.aslr", "true")), QemuLauncher.OPTIONS);
+        assertThat(on.initNow(r, VmPlan.Accel.TCG).fixedAddresses()).isFalse();
+        VmConfig off = VmConfig.of(spec(IsolationPolicy.strict(), ws, Map.of("vm.aslr", "false")), MicrovmLauncher.OPTIONS);
+        assertThat(off.initNow(r, VmPlan.Accel.KVM).fixedAddresses()).isTrue();
+        assertThatThrownBy(() -> VmConfig.of(spec(IsolationPolicy.strict(), ws, Map.of("vm.aslr", "yes")), MicrovmLauncher.OPTIONS))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("vm.aslr=yes").hasMessageContaining("true nor false");
     }
 
     @Test
