@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the sandbox4j benchmarks on this machine and renders BENCHMARKS.md and
-# benchmarks/results/startup-exec.png. A short profile: about ten minutes on two cores.
+# benchmarks/results/startup-exec.png. A short profile: about twenty minutes on two cores.
 #
 #   benchmarks/run.sh [--only a,b] [--skip a,b] [--variant 'name[option=value;...]']... [--quick] [--build]
 #
@@ -43,8 +43,9 @@ done
 
 # JMH profiles: fast backends (namespaces, containers) and slow ones (user-space kernels, VMs: fewer,
 # longer iterations and a smaller dd). -f 1: one fork; -wi/-i: warm-up/measured iterations; -w/-r: their time.
-# The fast profile's 3 x 1 s warm-up and 5 x 2 s measurement give a container start (about 250 ms) a dozen
-# warm-up rounds for the JIT and about 40 samples: with fewer, the docker-vs-CLI ratio swung 0.9x-1.5x.
+# The fast profile's 5 x 2 s warm-up and 5 x 2 s measurement: with a 1-2 s warm-up the JIT was still compiling
+# while measured (a warm bubblewrap one-shot costs ~4 ms of JVM CPU, a cold one ~20 ms), and a container start
+# (~250 ms) got a dozen samples, so the docker-vs-CLI ratio swung 0.9x-1.5x from run to run.
 # The dd runs need no JIT warm-up (dd is native, the sandbox is opened and used once in the trial's setup):
 # their iterations all measure.
 if [[ $QUICK == 1 ]]; then
@@ -52,7 +53,7 @@ if [[ $QUICK == 1 ]]; then
     DD_FAST=(-f 1 -wi 0 -i 2 -r 1s); DD_SLOW=(-f 1 -wi 0 -i 1 -r 1s)
     COUNT_FAST=100000; COUNT_SLOW=10000
 else
-    FAST=(-f 1 -wi 3 -i 5 -w 1s -r 2s); SLOW=(-f 1 -wi 1 -i 2 -w 2s -r 2s)
+    FAST=(-f 1 -wi 5 -i 5 -w 2s -r 2s); SLOW=(-f 1 -wi 1 -i 2 -w 2s -r 2s)
     DD_FAST=(-f 1 -wi 0 -i 6 -r 1s); DD_SLOW=(-f 1 -wi 0 -i 3 -r 2s)
     COUNT_FAST=1000000; COUNT_SLOW=100000
 fi
