@@ -75,13 +75,22 @@ public final class ContainerBackendSupport {
                 endpoint = live.get();
             } else {
                 endpoint = Endpoints.docker(Map.of(), kind.optionPrefix() + "host");
-                Optional<EngineSockets.Problem> problem = EngineSockets.check(endpoint, "Docker", dockerStartHint());
+            }
+            EngineClient client = EngineClient.of(endpoint, kind.displayName());
+            Version v;
+            try {
+                v = client.version(PROBE_TIMEOUT);
+            } catch (EngineException e) {
+                // why the engine did not answer: no socket, nobody listening, no permission (looked at only now,
+                // the core probes before every sandbox)
+                Optional<EngineSockets.Problem> problem = EngineSockets.check(endpoint, kind == EngineKind.PODMAN ? "Podman"
+                        : "Docker", kind == EngineKind.PODMAN ? "start podman's API service or remove the stale socket"
+                        : dockerStartHint());
                 if (problem.isPresent()) {
                     return Availability.unavailable(problem.get().reason(), problem.get().fix());
                 }
+                throw e;
             }
-            EngineClient client = EngineClient.of(endpoint, kind.displayName());
-            Version v = client.version(PROBE_TIMEOUT);
             String detail = (kind == EngineKind.PODMAN ? "Podman " : "Docker Engine ") + v.getVersion() + " (API "
                     + v.getApiVersion() + ") at " + endpoint;
             if (kind == EngineKind.GVISOR) {
@@ -123,12 +132,12 @@ public final class ContainerBackendSupport {
             endpoint = Endpoints.docker(spec.options(), kind.optionPrefix() + "host");
         }
         Runnable release = privateService ? PodmanService::release : () -> { };
-        EngineClient client;
+        EngineClient client = EngineClient.of(endpoint, kind.displayName());
         ContainerPlan plan;
+        ImageResolver.Resolved image;
         WorkspaceAccess access = null;
         ExecAgent agent = null;
         try {
-            client = connect(endpoint);
             Optional<String> runtime = Optional.empty();
             if (kind == EngineKind.GVISOR) {
                 String name = spec.options().getOrDefault("gvisor.runtime", "runsc");
@@ -138,11 +147,14 @@ public final class ContainerBackendSupport {
                 }
                 runtime = Optional.of(name);
             }
-            ImageResolver.Resolved image;
-            try {
-                image = ImageResolver.resolve(client, spec.image(), spec.events());
-            } catch (EngineException e) {
-                throw new SandboxStartException(e.getMessage(), e);
+            image = ImageResolver.name(spec.image(), kind.displayName());
+            if (kind == EngineKind.PODMAN) {
+                // Podman's create learns its default nproc from the image (PodmanDefaults): it must exist first
+                try {
+                    ImageResolver.ensure(client, spec.image(), image, spec.events());
+                } catch (EngineException e) {
+                    throw new SandboxStartException(e.getMessage(), e);
+                }
             }
             agent = useAgent(spec) ? ExecAgent.prepare(spec.sandboxId()) : null;
             List<BindMount> extra = agent == null ? List.of()
@@ -162,18 +174,44 @@ public final class ContainerBackendSupport {
             if (e instanceof IOException io) {
                 throw new SandboxStartException(kind.backendName() + ": cannot prepare the exec agent's directory: " + io, io);
             }
-            throw (RuntimeException) e;
+            throw explained((RuntimeException) e, endpoint);
         }
         WorkspaceAccess granted = access;
         ExecAgent made = agent;
+        ImageResolver.Resolved named = image;
         // from here on the session releases the engine and the workspace itself, also when it fails to start
-        return ContainerSession.open(client, plan, "/workspace", spec.events(), granted.files(), Optional.ofNullable(made), () -> {
-            if (made != null) {
-                made.close();
-            }
-            granted.close();
-            release.run();
-        });
+        try {
+            return ContainerSession.open(client, plan, "/workspace", spec.events(), granted.files(), Optional.ofNullable(made),
+                    () -> ImageResolver.ensure(client, spec.image(), named, spec.events()), () -> {
+                        if (made != null) {
+                            made.close();
+                        }
+                        granted.close();
+                        release.run();
+                    });
+        } catch (RuntimeException e) {
+            throw explained(e, endpoint);
+        }
+    }
+
+    /**
+     * A start failure on the way to the engine, explained: the socket is missing, nobody listens on it, or
+     * this user may not open it, with the fix. The socket is looked at only when a call failed, not before
+     * every sandbox (the engine's own answer is the cheaper check).
+     */
+    private RuntimeException explained(RuntimeException e, Endpoint endpoint) {
+        boolean io = false;
+        for (Throwable c = e; c != null && !io; c = c.getCause() == c ? null : c.getCause()) {
+            io = c instanceof IOException;
+        }
+        if (!io) {
+            return e;
+        }
+        String engine = kind == EngineKind.PODMAN ? "Podman" : "Docker";
+        Optional<String> problem = EngineSockets.problem(endpoint, engine,
+                kind == EngineKind.PODMAN ? "start 'podman system service' or fix option podman.host" : dockerStartHint());
+        return problem.<RuntimeException>map(p -> new SandboxStartException(kind.backendName() + ": cannot open a sandbox: "
+                + p, e)).orElse(e);
     }
 
     /**
@@ -185,16 +223,6 @@ public final class ContainerBackendSupport {
         var p = spec.policy().process();
         boolean unprivileged = (p.uid().isPresent() && p.uid().getAsInt() != 0) || p.dropCapabilities();
         return kind != EngineKind.GVISOR && unprivileged;
-    }
-
-    private EngineClient connect(Endpoint endpoint) {
-        String engine = kind == EngineKind.PODMAN ? "Podman" : "Docker";
-        Optional<String> problem = EngineSockets.problem(endpoint, engine,
-                kind == EngineKind.PODMAN ? "start 'podman system service' or fix option podman.host" : dockerStartHint());
-        if (problem.isPresent()) {
-            throw new SandboxStartException(kind.backendName() + ": cannot open a sandbox: " + problem.get());
-        }
-        return EngineClient.of(endpoint, kind.displayName());
     }
 
     public List<String> reap() {

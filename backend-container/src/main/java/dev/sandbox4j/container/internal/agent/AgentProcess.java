@@ -46,7 +46,7 @@ final class AgentProcess implements SandboxProcess, ExecAgent.Abortable {
         err = FifoEnd.open(dir.resolve("err"), false);
         pidEnd = FifoEnd.open(dir.resolve("pid"), false);
         exitEnd = FifoEnd.open(dir.resolve("exit"), false);
-        pidEnd.channel().thenAcceptAsync(ch -> pid.complete(readNumber(ch).orElse(-1L)))
+        pidEnd.channel().thenAcceptAsync(ch -> pid.complete(readNumber(ch).orElse(-1L)), FifoEnd.threads())
                 .exceptionally(t -> {
                     pid.complete(-1L);
                     return null;
@@ -55,7 +55,7 @@ final class AgentProcess implements SandboxProcess, ExecAgent.Abortable {
             long code = readNumber(ch).orElse((long) KILLED);
             exit.complete(ProcessExit.of((int) code));
             cleanUp();
-        }).exceptionally(t -> {
+        }, FifoEnd.threads()).exceptionally(t -> {
             exit.complete(ProcessExit.of(KILLED));
             cleanUp();
             return null;

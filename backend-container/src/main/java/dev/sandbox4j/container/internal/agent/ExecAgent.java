@@ -100,7 +100,7 @@ public final class ExecAgent implements AutoCloseable {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-        });
+        }, FifoEnd.threads());
     }
 
     /** Releases a pending {@link #calibration()} (the agent never opened its end). */

@@ -53,6 +53,15 @@ final class FifoEnd {
         return f;
     }
 
+    /**
+     * The daemon threads that open FIFOs and read what the agent writes to them (blocking reads). Also for
+     * the agent's other blocking steps: CompletableFuture's default makes a new thread per task on one or
+     * two CPUs.
+     */
+    static java.util.concurrent.Executor threads() {
+        return OPENERS;
+    }
+
     CompletableFuture<FileChannel> channel() {
         return channel;
     }

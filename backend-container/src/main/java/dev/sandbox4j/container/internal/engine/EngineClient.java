@@ -23,6 +23,16 @@ public final class EngineClient {
     private static final Map<String, EngineClient> CLIENTS = new ConcurrentHashMap<>();
     /** An engine call that takes longer than this without a byte is treated as a hung engine. */
     static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(120);
+    /**
+     * Runs the calls that wait with a deadline of their own. Not the common pool: with one or two CPUs
+     * CompletableFuture's default makes a new thread for every task, and the core probes the engine
+     * before every sandbox.
+     */
+    private static final java.util.concurrent.ExecutorService CALLS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "sandbox4j-engine-call");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final Endpoint endpoint;
     private final String engineName;
@@ -57,7 +67,7 @@ public final class EngineClient {
 
     /** The engine's version, within {@code max}; throws {@link EngineException} naming the endpoint. */
     public Version version(Duration max) {
-        CompletableFuture<Version> f = CompletableFuture.supplyAsync(() -> api.versionCmd().exec());
+        CompletableFuture<Version> f = CompletableFuture.supplyAsync(() -> api.versionCmd().exec(), CALLS);
         try {
             return f.get(max.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {

@@ -36,13 +36,14 @@ import java.util.List;
 public final class OwnedWorkspaceFiles implements SandboxFiles, AutoCloseable {
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
 
-    private final Sandbox host;
-    private final SandboxFiles delegate;
     private final Path root;
     private final String inside;
     private final UserPrincipal jvmOwner;
     private final UserPrincipal owner;
     private final GroupPrincipal group;
+    /** The {@code none} sandbox behind the files API, made on first use: most sandboxes never touch files. */
+    private Sandbox host;
+    private boolean closed;
 
     /** Files of {@code workspace} (seen inside at {@code inside}) handed to {@code uid:uid}. */
     public OwnedWorkspaceFiles(Path workspace, String inside, int uid) {
@@ -56,8 +57,21 @@ public final class OwnedWorkspaceFiles implements SandboxFiles, AutoCloseable {
         } catch (IOException e) {
             throw new FileAccessException("workspace " + workspace + ": cannot prepare files for uid " + uid + ": " + e, e);
         }
-        this.host = Sandbox.builder().backend("none").policy(IsolationPolicy.permissive()).workspace(workspace).build();
-        this.delegate = host.files();
+    }
+
+    /** The core's files API on the workspace, through a {@code none} sandbox made on the first call. */
+    private synchronized Sandbox host() {
+        if (closed) {
+            throw new FileAccessException("the sandbox of workspace " + root + " is closed; open a new sandbox");
+        }
+        if (host == null) {
+            host = Sandbox.builder().backend("none").policy(IsolationPolicy.permissive()).workspace(root).build();
+        }
+        return host;
+    }
+
+    private SandboxFiles delegate() {
+        return host().files();
     }
 
     /** The core's path for ours: relative stays relative; absolute must be under the inside workspace path. */
@@ -66,7 +80,7 @@ public final class OwnedWorkspaceFiles implements SandboxFiles, AutoCloseable {
             return path;
         }
         if (path.equals(inside)) {
-            return host.workspacePath();
+            return host().workspacePath();
         }
         if (path.startsWith(inside + "/")) {
             return path.substring(inside.length() + 1);
@@ -77,66 +91,74 @@ public final class OwnedWorkspaceFiles implements SandboxFiles, AutoCloseable {
 
     private String relative(String path) {
         String m = map(path);
-        return m.equals(host.workspacePath()) ? "" : m;
+        return m.equals(host().workspacePath()) ? "" : m;
     }
 
     @Override
     public void write(String path, byte[] content) {
-        delegate.write(map(path), content);
+        delegate().write(map(path), content);
         handOver(relative(path), false);
     }
 
     @Override
     public byte[] read(String path, DataSize limit) {
-        return delegate.read(map(path), limit);
+        return delegate().read(map(path), limit);
     }
 
     @Override
     public List<FileEntry> list(String path) {
-        return delegate.list(map(path));
+        return delegate().list(map(path));
     }
 
     @Override
     public boolean exists(String path) {
-        return delegate.exists(map(path));
+        return delegate().exists(map(path));
     }
 
     @Override
     public void delete(String path) {
-        delegate.delete(map(path));
+        delegate().delete(map(path));
     }
 
     @Override
     public void mkdirs(String path) {
-        delegate.mkdirs(map(path));
+        delegate().mkdirs(map(path));
         handOver(relative(path), false);
     }
 
     @Override
     public void tarIn(InputStream tar, String path) {
-        delegate.tarIn(tar, map(path));
+        delegate().tarIn(tar, map(path));
         handOver(relative(path), true);
     }
 
     @Override
     public void tarOut(String path, OutputStream tar) {
-        delegate.tarOut(map(path), tar);
+        delegate().tarOut(map(path), tar);
     }
 
     @Override
     public void copyIn(Path hostDirectory, String path) {
-        delegate.copyIn(hostDirectory, map(path));
+        delegate().copyIn(hostDirectory, map(path));
         handOver(relative(path), true);
     }
 
     @Override
     public void copyOut(String path, Path hostDirectory) {
-        delegate.copyOut(map(path), hostDirectory);
+        delegate().copyOut(map(path), hostDirectory);
     }
 
     @Override
     public void close() {
-        host.close();
+        Sandbox made;
+        synchronized (this) {
+            closed = true;
+            made = host;
+            host = null;
+        }
+        if (made != null) {
+            made.close();
+        }
     }
 
     /** Hands every JVM-owned entry on the way to {@code rel} (and, with {@code subtree}, below it) to the sandbox's uid. */

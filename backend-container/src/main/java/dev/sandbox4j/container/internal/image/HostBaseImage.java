@@ -35,6 +35,9 @@ public final class HostBaseImage {
     private static final List<String> ETC_ENTRIES = List.of("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
             "nsswitch.conf", "localtime", "ssl/certs");
 
+    /** The tag of the last layout seen, with that layout. */
+    private static volatile Map.Entry<Map<String, String>, String> lastTag;
+
     private HostBaseImage() {
     }
 
@@ -58,7 +61,14 @@ public final class HostBaseImage {
 
     /** {@code sandbox4j/host-base:<format>-<hash of the layout>}. */
     public static String reference() {
-        return REPOSITORY + ":" + tag(hostLayout());
+        Map<String, String> layout = hostLayout();
+        // the layout is read every time (it is a handful of stat calls); only its hash is kept, for that layout
+        Map.Entry<Map<String, String>, String> known = lastTag;
+        if (known == null || !known.getKey().equals(layout)) {
+            known = Map.entry(Map.copyOf(layout), tag(layout));
+            lastTag = known;
+        }
+        return REPOSITORY + ":" + known.getValue();
     }
 
     static String tag(Map<String, String> layout) {

@@ -44,40 +44,56 @@ public final class ImageResolver {
     private ImageResolver() {
     }
 
+    /** {@link #name} then {@link #ensure}: the image exists in the engine when this returns. */
     public static Resolved resolve(EngineClient client, SandboxImage image, EventSink events) {
+        Resolved r = name(image, client.engineName());
+        ensure(client, image, r, events);
+        return r;
+    }
+
+    /**
+     * The engine image {@code image} stands for, with no engine call: so a sandbox can be created at once
+     * and the image looked up, imported or pulled only when the engine says it has none (as {@code docker
+     * run} does), saving a round trip per sandbox.
+     */
+    public static Resolved name(SandboxImage image, String engineName) {
         if (image instanceof SandboxImage.Host) {
-            String ref = HostBaseImage.reference();
-            if (!exists(client, ref)) {
-                events.progress("image", "making the host base image " + ref + " (once per engine)");
-                byte[] tar = HostBaseImage.tar();
-                importTar(client, new ByteArrayInputStream(tar), tar.length, ref, "the host base image");
-            }
-            return new Resolved(ref, HostBaseImage.systemBinds());
+            return new Resolved(HostBaseImage.reference(), HostBaseImage.systemBinds());
         } else if (image instanceof SandboxImage.Oci oci) {
-            String ref = oci.reference();
-            if (!exists(client, ref)) {
-                pull(client, ref, events);
-            }
-            return new Resolved(ref, List.of());
+            return new Resolved(oci.reference(), List.of());
         } else if (image instanceof SandboxImage.Rootfs rootfs) {
             Path tar = rootfs.tarball();
             if (!Files.isRegularFile(tar)) {
                 throw new SandboxStartException("image.rootfs: " + tar + " is not a readable file; give the path of a"
                         + " tar archive of a root file system (e.g. made with 'tar -C rootfs -cf rootfs.tar .')");
             }
-            String ref = ROOTFS_REPOSITORY + ":" + sha256(tar).substring(0, 16);
-            if (!exists(client, ref)) {
-                events.progress("image", "importing " + tar + " as " + ref);
-                try (InputStream in = Files.newInputStream(tar)) {
-                    importTar(client, in, Files.size(tar), ref, "the root file system " + tar);
-                } catch (IOException e) {
-                    throw new SandboxStartException("image.rootfs: cannot read " + tar + ": " + e, e);
-                }
-            }
-            return new Resolved(ref, List.of());
+            return new Resolved(ROOTFS_REPOSITORY + ":" + sha256(tar).substring(0, 16), List.of());
         }
-        throw new SandboxStartException(client.engineName() + " cannot use image " + image
+        throw new SandboxStartException(engineName + " cannot use image " + image
                 + "; use SandboxImage.host(), oci(\"name:tag\") or rootfs(tarball)");
+    }
+
+    /** Makes sure the engine has {@code resolved} (named by {@link #name} for {@code image}): imports or pulls it when missing. */
+    public static void ensure(EngineClient client, SandboxImage image, Resolved resolved, EventSink events) {
+        String ref = resolved.reference();
+        if (exists(client, ref)) {
+            return;
+        }
+        if (image instanceof SandboxImage.Host) {
+            events.progress("image", "making the host base image " + ref + " (once per engine)");
+            byte[] tar = HostBaseImage.tar();
+            importTar(client, new ByteArrayInputStream(tar), tar.length, ref, "the host base image");
+        } else if (image instanceof SandboxImage.Oci) {
+            pull(client, ref, events);
+        } else if (image instanceof SandboxImage.Rootfs rootfs) {
+            Path tar = rootfs.tarball();
+            events.progress("image", "importing " + tar + " as " + ref);
+            try (InputStream in = Files.newInputStream(tar)) {
+                importTar(client, in, Files.size(tar), ref, "the root file system " + tar);
+            } catch (IOException e) {
+                throw new SandboxStartException("image.rootfs: cannot read " + tar + ": " + e, e);
+            }
+        }
     }
 
     static boolean exists(EngineClient client, String ref) {

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
@@ -21,18 +23,50 @@ import java.util.TreeSet;
  * denied names removed from every allow rule and denied by one rule of their own (EPERM, or kill the
  * process). Calls the default already refuses stay refused: the sandbox is at least as tight as the
  * engine's default and every denied name fails exactly as the policy says. Names the kernel or libseccomp
- * does not know are skipped by the runtime (runc, runsc), as the policy allows. Stateless.
+ * does not know are skipped by the runtime (runc, runsc), as the policy allows.
+ *
+ * <p>A profile is some 30 KB of JSON, the same for every sandbox of one policy: the last few are kept per
+ * JVM, keyed by the whole (immutable) {@link SyscallPolicy}, so two policies never share one. Thread-safe.
  */
 public final class SeccompProfiles {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String BASE = "engine-default-seccomp.json";
     private static volatile JsonNode base;
+    /** Profiles of the last {@value #CACHED} policies, least recently used first. */
+    static final int CACHED = 16;
+    private static final Map<SyscallPolicy, String> PROFILES = new LinkedHashMap<>(CACHED * 2, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<SyscallPolicy, String> eldest) {
+            return size() > CACHED;
+        }
+    };
 
     private SeccompProfiles() {
     }
 
     /** The profile JSON for {@code policy}; only call when {@code policy.filters()}. */
     public static String forPolicy(SyscallPolicy policy) {
+        synchronized (PROFILES) {
+            String known = PROFILES.get(policy);
+            if (known != null) {
+                return known;
+            }
+        }
+        String made = build(policy);
+        synchronized (PROFILES) {
+            PROFILES.put(policy, made);
+        }
+        return made;
+    }
+
+    /** How many profiles are cached now (for tests). */
+    static int cachedCount() {
+        synchronized (PROFILES) {
+            return PROFILES.size();
+        }
+    }
+
+    private static String build(SyscallPolicy policy) {
         ObjectNode profile = baseProfile().deepCopy();
         ArrayNode kept = JSON.createArrayNode();
         for (JsonNode rule : profile.withArray("syscalls")) {

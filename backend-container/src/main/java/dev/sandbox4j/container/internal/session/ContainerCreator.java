@@ -22,6 +22,24 @@ final class ContainerCreator {
     private ContainerCreator() {
     }
 
+    /**
+     * Creates (does not start) the container; returns its id. The image is not looked up first: when the
+     * engine has none of that name (404 on create, as {@code docker run} handles it), {@code ensureImage}
+     * imports or pulls it and the create is tried once more.
+     */
+    static String create(EngineClient client, ContainerPlan plan, Runnable ensureImage) {
+        try {
+            return create(client, plan);
+        } catch (EngineException e) {
+            // the only 404 of a create is a missing image (a name conflict is 409, a bad mount 400)
+            if (!(e.getCause() instanceof com.github.dockerjava.api.exception.NotFoundException)) {
+                throw e;
+            }
+        }
+        ensureImage.run();
+        return create(client, plan);
+    }
+
     /** Creates (does not start) the container; returns its id. */
     static String create(EngineClient client, ContainerPlan plan) {
         // Podman's compatible API takes seccomp=<file> where Docker's takes the profile itself

@@ -67,16 +67,22 @@ public final class ContainerSession implements BackendSession {
      * exec's environment. On failure removes what it made and throws {@link SandboxStartException}.
      *
      * @param files   the files API when the core's own would leave files the sandbox's user cannot change
+     * @param ensureImage imports or pulls the plan's image; run when the engine has no image of that name
      * @param onClose run once when the session closes (releases the workspace and a private engine service)
      */
     public static ContainerSession open(EngineClient client, ContainerPlan plan, String workspacePath, EventSink events,
-                                        Optional<SandboxFiles> files, Optional<ExecAgent> agent, Runnable onClose) {
+                                        Optional<SandboxFiles> files, Optional<ExecAgent> agent, Runnable ensureImage,
+                                        Runnable onClose) {
         String id;
         try {
-            id = ContainerCreator.create(client, plan);
+            id = ContainerCreator.create(client, plan, ensureImage);
         } catch (EngineException e) {
             onClose.run();
             throw new SandboxStartException(e.getMessage() + "\n  plan: " + plan.describe(), e);
+        } catch (RuntimeException e) {
+            // the image could not be made or pulled: its own message names the image and the fix
+            onClose.run();
+            throw e instanceof SandboxStartException ? e : new SandboxStartException(e.getMessage(), e);
         }
         ContainerSession s = new ContainerSession(client, plan, id, workspacePath, events, files, agent, onClose);
         SessionTracker.register(s);
