@@ -39,6 +39,25 @@ class BubblewrapPolicyTest {
     }
 
     @Test
+    void theHostImageShowsTheHostsEtcDirectoriesWhole() throws Exception {
+        // /etc/alternatives sorts before the single files of the /etc view: its bind must not be covered by it
+        Path alternatives = Path.of("/etc/alternatives");
+        Set<String> host;
+        try (var l = Files.list(alternatives)) {
+            host = l.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+        } catch (java.io.IOException e) {
+            host = Set.of();
+        }
+        assumeTrue(!host.isEmpty(), "the host has no /etc/alternatives entries");
+        try (Sandbox s = support.open(IsolationPolicy.strict())) {
+            ExecResult r = s.exec(Command.of("ls", "-A", "/etc/alternatives"));
+            assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isZero();
+            assertThat(Set.copyOf(r.stdout().lines().toList())).isEqualTo(host);
+            assertThat(s.exec(Command.shell("touch /etc/alternatives/x")).stderr()).contains("Read-only file system");
+        }
+    }
+
+    @Test
     void keptCapabilitiesAreTheOnlyOnes() {
         IsolationPolicy p = IsolationPolicy.strict().toBuilder().process(new ProcessPolicy(true, OptionalInt.of(65534),
                 true, true, Set.of("CAP_NET_BIND_SERVICE"))).build();

@@ -150,7 +150,8 @@ public final class BubblewrapSession implements BackendSession {
             // after the files exist: what the view shows of them is checked as it is on disk
             StagedBinds staging = asNobody ? StagedBinds.of(plan, new int[] {HostIds.SANDBOX_HOST_UID, HostIds.SANDBOX_HOST_GID},
                     spec.policy().filesystem().mounts().stream().filter(m -> !m.writable()).collect(Collectors.toSet()),
-                    etc.map(EtcView::consolidated).orElse(Set.of()), dir.resolve("stage"), BubblewrapSession::nobodyCanReach,
+                    etc.map(EtcView::consolidated).orElse(Set.of()), etc.map(EtcView::dir), dir.resolve("stage"),
+                    BubblewrapSession::nobodyCanReach,
                     Files::isDirectory) : StagedBinds.none();
             if (staging.guarded() && !features.addSeccompFd()) {
                 throw new SandboxStartException("bubblewrap " + features.version() + " cannot load a second seccomp program"
@@ -234,6 +235,9 @@ public final class BubblewrapSession implements BackendSession {
     private static void makeMountPoints(StagedBinds staging, Path dir) {
         try {
             for (StagedBinds.Stage st : staging.stages().values()) {
+                if (st.inEtcView()) {
+                    continue; // the view's own, made with it (EtcView)
+                }
                 Files.createDirectories(st.mountPoint().getParent());
                 if (st.directory()) {
                     Files.createDirectory(st.mountPoint());

@@ -67,6 +67,7 @@ public final class BwrapArgs {
     public static Invocation of(SandboxPlan plan, BwrapFeatures features, Optional<String> envShim, Path cover,
                                 Optional<EtcView> etc, StagedBinds staging) {
         boolean etcBound = false;
+        boolean etcDone = false;
         // with the host's whole file system the workspace shows at its own host path: a mount point at
         // /workspace would be made on the host's real root (and stay there)
         boolean hostView = hostView(plan);
@@ -76,6 +77,13 @@ public final class BwrapArgs {
         List<Path> procs = new ArrayList<>();
         Optional<byte[]> seccomp = Optional.empty();
         for (Step step : plan.steps()) {
+            if (etc.isPresent() && !etcDone && underEtc(step)) {
+                // before every other mount below /etc (the plan orders them by path: /etc/alternatives comes
+                // before /etc/group): a bind made earlier would be covered by the view's empty mount point
+                add(o, "--bind", etc.get().dir().toString(), "/etc");
+                etcBound = true;
+                etcDone = true;
+            }
             if (step instanceof Step.UnshareUser) {
                 o.add("--unshare-user");
             } else if (step instanceof Step.UnsharePid) {
@@ -99,12 +107,12 @@ public final class BwrapArgs {
             } else if (step instanceof Step.Rlimit r) {
                 rlimits.add(r.limit());
             } else if (etc.isPresent() && isConsolidated(step, etc.get())) {
-                if (!etcBound) {
-                    // read-write only while bwrap sets up (it makes the remaining /etc mount points in it);
-                    // remounted read-only before the root is, long before the command runs
-                    add(o, "--bind", etc.get().dir().toString(), "/etc");
-                    etcBound = true;
-                }
+                // shown by the view, bound above: read-write only while bwrap sets up (it makes the remaining
+                // /etc mount points in it); remounted read-only before the root is, long before the command runs
+                continue;
+            } else if (staging.inEtcView(step)) {
+                // staged by the launcher into the view bound above, which carries it
+                continue;
             } else if (step instanceof Step.BindRo b) {
                 add(o, "--ro-bind", staging.source(step, b.host()).toString(), b.dest());
             } else if (step instanceof Step.BindRw b) {
@@ -178,6 +186,15 @@ public final class BwrapArgs {
     /** True when the plan shows the host's whole file system (a bind of / with devices). */
     static boolean hostView(SandboxPlan plan) {
         return plan.stepsOf(Step.BindDev.class).stream().anyMatch(b -> b.dest().equals("/"));
+    }
+
+    /** True for a mount or symlink step whose destination lies below /etc. */
+    private static boolean underEtc(Step step) {
+        String dest = step instanceof Step.BindRo b ? b.dest() : step instanceof Step.BindRw b ? b.dest()
+                : step instanceof Step.BindDev b ? b.dest() : step instanceof Step.Symlink l ? l.dest()
+                : step instanceof Step.Tmpfs t ? t.dest() : step instanceof Step.HideDir h ? h.dest()
+                : step instanceof Step.HideFile h ? h.dest() : null;
+        return dest != null && dest.startsWith("/etc/");
     }
 
     private static boolean isConsolidated(Step step, EtcView etc) {

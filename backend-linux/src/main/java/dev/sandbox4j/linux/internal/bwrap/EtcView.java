@@ -18,7 +18,10 @@ import java.util.Set;
  * single-file /etc binds (host files and generated ones) and recreates its /etc symlinks in
  * {@code <privateDir>/etc} once at open; {@link BwrapArgs} binds that directory at /etc, lets bwrap make
  * the mount points of the remaining /etc mounts (directories such as /etc/ssl) in it, and remounts /etc
- * read-only before the command runs. The sandbox sees the same files as with one bind each. Sessions with
+ * read-only before the command runs. When the launcher stages binds as root, it attaches those directories
+ * read-only on their mount points in the view itself, in its private mount namespace, and bwrap's recursive
+ * bind of the view carries them ({@link StagedBinds}). The view is bound before any other mount below /etc,
+ * which it would otherwise cover. The sandbox sees the same files as with one bind each. Sessions with
  * the same /etc share one such directory ({@link EtcViewCache}).
  *
  * @param dir          the host directory shown at /etc

@@ -169,5 +169,60 @@ class BwrapArgsTest {
             assertThat(o.indexOf("/etc/ssl")).isGreaterThan(o.indexOf(etc.dir().toString()));
         }
         assertSequence(o, "--remount-ro", "/etc", "--remount-ro", "/");
+        int view = o.indexOf(etc.dir().toString());
+        for (int i = 0; i < o.size(); i++) {
+            if (o.get(i).startsWith("/etc/")) {
+                assertThat(i).as("%s is mounted after the view, which would cover it: %s", o.get(i), o).isGreaterThan(view);
+            }
+        }
+    }
+
+    @Test
+    void theEtcViewIsBoundBeforeADirectoryBindThatSortsFirst() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("aaa-dir"));
+        Files.createDirectories(tmp.resolve("ws"));
+        IsolationPolicy policy = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.readOnly(dir, "/etc/aaa")).build();
+        SandboxSpec spec = new SandboxSpec("sb", "1-2-ab", policy, SandboxImage.host(), tmp.resolve("ws"), Map.of(), EventSink.discard());
+        Path priv = Files.createDirectories(tmp.resolve("priv"));
+        SandboxPlan plan = SandboxPlan.from(spec, new ProcessRequest(List.of("id"), Map.of(), "/"),
+                new HostFacts(0, 0, priv, List.of(), HostFacts.REAL));
+        EtcView etc = EtcView.materialize(plan, priv).orElseThrow();
+        List<String> o = BwrapArgs.of(plan, BwrapFeatures.of("0.8.0"), Optional.empty(), Path.of("/c"), Optional.of(etc), StagedBinds.none()).options();
+        assertThat(o.indexOf("/etc/aaa")).as("the policy's /etc/aaa is bound after (so inside) the view: %s", o)
+                .isGreaterThan(o.indexOf(etc.dir().toString()));
+        assertThat(Files.isDirectory(etc.dir().resolve("aaa"))).as("its mount point is made in the view").isTrue();
+    }
+
+    @Test
+    void asTheHostsNobodyTheEtcDirectoriesAreStagedIntoTheViewUnlessSomethingIsMountedBelowThem() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/etc/ssl/certs")), "no /etc/ssl/certs here");
+        Path certs = Files.createDirectories(tmp.resolve("certs"));
+        Files.createDirectories(tmp.resolve("ws"));
+        IsolationPolicy nested = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.readOnly(certs, "/etc/ssl/certs")).build();
+        for (IsolationPolicy policy : List.of(IsolationPolicy.strict(), nested)) {
+            SandboxSpec spec = new SandboxSpec("sb", "1-2-ab", policy, SandboxImage.host(), tmp.resolve("ws"), Map.of(), EventSink.discard());
+            Path priv = Files.createDirectories(tmp.resolve("priv-" + (policy == nested)));
+            SandboxPlan plan = SandboxPlan.session(spec, new HostFacts(0, 0, priv, List.of(), HostFacts.REAL));
+            EtcView etc = EtcView.materialize(plan, priv).orElseThrow();
+            StagedBinds staging = StagedBinds.of(plan, new int[] {65534, 65534}, java.util.Set.of(), etc.consolidated(),
+                    Optional.of(etc.dir()), priv.resolve("stage"), path -> true, Files::isDirectory);
+            BwrapArgs.Invocation inv = BwrapArgs.of(plan.forExec(new ProcessRequest(List.of("id"), Map.of(), "/")),
+                    BwrapFeatures.of("0.8.0"), Optional.empty(), Path.of("/c"), Optional.of(etc), staging);
+            List<String> a = BwrapLauncher.launcherArgs(inv, Path.of("/b"), 1, Optional.empty(), true);
+            if (policy == nested) {
+                assertThat(staging.stages().values()).as("a mount below /etc/ssl: bwrap binds /etc/ssl itself, then that mount in it")
+                        .noneMatch(st -> st.host().equals(Path.of("/etc/ssl")));
+                assertSequence(inv.options(), "--ro-bind", "/etc/ssl", "/etc/ssl");
+                assertThat(inv.options().indexOf("/etc/ssl/certs")).isGreaterThan(inv.options().indexOf("/etc/ssl"));
+                continue;
+            }
+            assertThat(staging.stages().values()).filteredOn(StagedBinds.Stage::inEtcView)
+                    .extracting(st -> st.kind() + " " + st.host() + " " + st.mountPoint() + " " + st.directory())
+                    .contains("PLAIN_RO /etc/ssl " + etc.dir().resolve("ssl") + " true");
+            assertThat(Files.isDirectory(etc.dir().resolve("ssl"))).as("the view holds the mount point").isTrue();
+            assertThat(inv.options()).as("the view's bind carries it").doesNotContain("/etc/ssl");
+            assertSequence(inv.options(), "--bind", etc.dir().toString(), "/etc");
+            assertSequence(a, "--stage-ro", "/etc/ssl", etc.dir().resolve("ssl").toString());
+        }
     }
 }
