@@ -14,5 +14,6 @@ module dev.sandbox4j.backend.container {
     exports dev.sandbox4j.container;
 
     provides dev.sandbox4j.spi.SandboxBackend with dev.sandbox4j.container.DockerBackend,
-            dev.sandbox4j.container.PodmanBackend, dev.sandbox4j.container.GvisorBackend;
+            dev.sandbox4j.container.PodmanBackend, dev.sandbox4j.container.GvisorBackend,
+            dev.sandbox4j.container.GvisorRunscBackend;
 }

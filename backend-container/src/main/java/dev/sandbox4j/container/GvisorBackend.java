@@ -2,6 +2,9 @@ package dev.sandbox4j.container;
 
 import dev.sandbox4j.container.internal.ContainerBackendSupport;
 import dev.sandbox4j.container.internal.EngineKind;
+import dev.sandbox4j.InvalidInputException;
+import dev.sandbox4j.container.internal.runsc.DaemonlessGvisor;
+import dev.sandbox4j.container.internal.runsc.Runsc;
 import dev.sandbox4j.spi.Availability;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.Capability;
@@ -9,31 +12,49 @@ import dev.sandbox4j.spi.IsolationLevel;
 import dev.sandbox4j.spi.SandboxBackend;
 import dev.sandbox4j.spi.SandboxSpec;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * The {@code gvisor} backend (isolation USER_KERNEL): the {@link DockerBackend}'s containers run by gVisor's
- * {@code runsc} as the Docker engine's OCI runtime, so the sandboxed code talks to gVisor's user-space
- * kernel, never to the host kernel directly.
+ * The {@code gvisor} backend (isolation USER_KERNEL): sandboxed code talks to gVisor's user-space kernel
+ * ({@code runsc}), never to the host kernel directly. Two paths, one set of claims:
  *
- * <p>Engine: the builder option {@code gvisor.host}, else as for {@link DockerBackend}; the runtime is
- * {@code runsc} (option {@code gvisor.runtime} names another). {@link #probe()} requires the runtime to be
- * registered with {@code --network=none} or {@code host} and {@code --oci-seccomp}; the host's network
- * itself is not offered (no NETWORK_HOST). A seccomp filter is not offered (no SYSCALL_FILTER): runsc
- * applies the profile to the container's init only, not to the exec'd commands; the sandboxed code meets
- * gVisor's kernel instead of the host's, which is this backend's boundary. A memory limit is enforced on
- * the whole sandbox (gVisor's kernel included): a command that exceeds it gets the sandbox OOM-killed, and
- * the backend reports a limits.memory violation, ends the command with 137 and restarts the container
- * (the workspace survives, tmpfs contents and running processes do not). Every gVisor sandbox runs with no
- * capabilities and no-new-privileges, whatever the policy asks; the two are not declared as capabilities
- * because gVisor's /proc does not show them to the contract kit. A pids limit is not
- * offered either (no PIDS_LIMIT): this gVisor has no pids controller of its own, and the host's pids
- * cgroup, which also counts gVisor's own threads, stops the whole sandbox when reached instead of failing
- * a fork; a policy with {@code limits.pids} is refused at build(). The daemonless path (runsc with an OCI
- * bundle, without an engine) is not implemented. Thread-safe; stateless.
+ * <ul>
+ *   <li><b>engine</b>: the {@link DockerBackend}'s containers with runsc as the Docker engine's OCI runtime.
+ *       Engine: the builder option {@code gvisor.host}, else as for {@link DockerBackend}; the runtime is
+ *       {@code runsc} (option {@code gvisor.runtime} names another), which {@link #probe()} requires to be
+ *       registered with {@code --network=none} or {@code host} and {@code --oci-seccomp}.</li>
+ *   <li><b>runsc</b> (daemonless): runsc run directly on an OCI bundle made by the library, when no engine
+ *       is there; the binary is {@code runsc} on the PATH (option {@code gvisor.runsc} names another). Takes
+ *       {@link dev.sandbox4j.SandboxImage#host()} and {@code rootfs(tarball)}; an OCI reference fails to
+ *       start with the fix. The same path alone, with its fuller claims, is the {@link GvisorRunscBackend}
+ *       ({@code gvisor-runsc}).</li>
+ * </ul>
+ *
+ * <p>Option {@code gvisor.mode}: {@code auto} (the default: the engine path when {@code gvisor.host} is given or
+ * an engine with the runsc runtime answers the probe, else the daemonless path), {@code engine} or
+ * {@code runsc}. {@link #probe()} is available when either path is.
+ *
+ * <p>Claims (static, so those of the weaker path, the engine's): the host's network is not offered (no
+ * NETWORK_HOST). A seccomp filter is not offered (no SYSCALL_FILTER): runsc applies the profile to the
+ * container's init only, not to the engine's exec'd commands. A memory limit is enforced on the whole
+ * sandbox (gVisor's kernel included): a command that exceeds it gets the sandbox OOM-killed, and the
+ * backend reports a limits.memory violation, ends the command with 137 and makes the sandbox again (the
+ * workspace survives, tmpfs contents and running processes do not). Every gVisor sandbox runs with no
+ * capabilities and no-new-privileges, whatever the policy asks; the two are claimed by
+ * {@code gvisor-runsc} only, where the contract kit checks them. A pids limit is not offered by either path
+ * (no PIDS_LIMIT): this gVisor has no pids controller of its own, and the host's pids cgroup, which also
+ * counts gVisor's own threads, stops the whole sandbox when reached instead of failing a fork; a policy
+ * with {@code limits.pids} is refused at build(). Thread-safe; stateless.
  */
 public final class GvisorBackend implements SandboxBackend {
+    static final String MODE_OPTION = "gvisor.mode";
+    private static final Set<String> OWN_OPTIONS = Set.of(MODE_OPTION, DaemonlessGvisor.RUNSC_OPTION);
+    private static final Set<String> ENGINE_OPTIONS = Set.of("gvisor.host", "gvisor.runtime");
+
     private final ContainerBackendSupport support = new ContainerBackendSupport(EngineKind.GVISOR);
 
     @Override
@@ -46,9 +67,20 @@ public final class GvisorBackend implements SandboxBackend {
         return support.kind().isolation();
     }
 
+    /** The engine path when it is available, else the daemonless one; unavailable with both reasons. */
     @Override
     public Availability probe() {
-        return support.probe();
+        Availability engine = support.probe();
+        if (engine.available()) {
+            return engine;
+        }
+        Availability runsc = DaemonlessGvisor.probe(Runsc.DEFAULT);
+        if (runsc.available()) {
+            return Availability.available(runsc.reason() + "; no engine path (" + engine.reason() + ")");
+        }
+        return Availability.unavailable("no Docker engine with the runsc runtime (" + engine.reason()
+                + "), and runsc cannot run without one (" + runsc.reason() + ")", engine.fix() + "; or, without an engine: "
+                + runsc.fix());
     }
 
     @Override
@@ -63,11 +95,37 @@ public final class GvisorBackend implements SandboxBackend {
 
     @Override
     public BackendSession open(SandboxSpec spec) {
-        return support.open(spec);
+        String mode = spec.options().getOrDefault(MODE_OPTION, "auto");
+        String runsc = spec.options().getOrDefault(DaemonlessGvisor.RUNSC_OPTION, Runsc.DEFAULT);
+        boolean engine = switch (mode) {
+            case "engine" -> true;
+            case "runsc" -> false;
+            case "auto" -> spec.options().containsKey("gvisor.host") || support.probe().available();
+            default -> throw new InvalidInputException("option " + MODE_OPTION + "='" + mode + "' is not a mode of the"
+                    + " gvisor backend; use auto (the default), engine (runsc as a Docker engine's runtime) or runsc"
+                    + " (runsc without an engine)");
+        };
+        if (engine) {
+            Map<String, String> options = new HashMap<>(spec.options());
+            options.keySet().removeAll(OWN_OPTIONS);
+            return support.open(new SandboxSpec(spec.sandboxId(), spec.sessionLabel(), spec.policy(), spec.image(),
+                    spec.workspace(), options, spec.events()));
+        }
+        for (String key : spec.options().keySet()) {
+            if (key.startsWith("gvisor.") && !OWN_OPTIONS.contains(key)) {
+                throw new InvalidInputException("option '" + key + "' is not one the gvisor backend takes without an"
+                        + " engine (gvisor.mode=" + mode + "); it takes: " + MODE_OPTION + ", " + DaemonlessGvisor.RUNSC_OPTION
+                        + (ENGINE_OPTIONS.contains(key) ? "; for the engine path set " + MODE_OPTION + "=engine" : ""));
+            }
+        }
+        return DaemonlessGvisor.open(spec, runsc);
     }
 
+    /** Reaps both paths: the engine's labelled containers and the daemonless sandboxes' directories and cgroups. */
     @Override
     public List<String> reap() {
-        return support.reap();
+        List<String> removed = new ArrayList<>(support.reap());
+        removed.addAll(DaemonlessGvisor.reap(Runsc.DEFAULT));
+        return removed;
     }
 }

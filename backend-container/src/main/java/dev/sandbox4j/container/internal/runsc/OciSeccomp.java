@@ -1,0 +1,87 @@
+package dev.sandbox4j.container.internal.runsc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sandbox4j.SyscallPolicy;
+import dev.sandbox4j.container.internal.plan.SeccompProfiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * The policy's seccomp profile in the OCI runtime spec's form ({@code linux.seccomp}). The profile itself
+ * is {@link SeccompProfiles#forPolicy}'s (the engine default allowlist with the policy's names denied by
+ * their own rule), which is in the engine's format: rules carry {@code includes}/{@code excludes} on
+ * capabilities and architectures that the engine resolves before handing the spec to the runtime. Here
+ * nothing resolves them but this class: a rule that needs a capability is dropped (the sandbox holds
+ * none), a rule for other architectures is dropped, and the engine-only fields go. This runsc knows
+ * {@code SCMP_ACT_KILL} but not {@code SCMP_ACT_KILL_PROCESS} (it refuses the whole spec); the sandboxed
+ * programs of the kill rule are single-threaded when they make the call, so killing the thread ends the
+ * process with SIGSYS either way. Stateless.
+ */
+final class OciSeccomp {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private OciSeccomp() {
+    }
+
+    /** The {@code linux.seccomp} object for {@code policy} (only when {@code policy.filters()}), on {@code arch} (os.arch). */
+    static ObjectNode forPolicy(SyscallPolicy policy, String arch) {
+        JsonNode engine;
+        try {
+            engine = JSON.readTree(SeccompProfiles.forPolicy(policy));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String dockerArch = switch (arch) {
+            case "amd64", "x86_64" -> "amd64";
+            case "aarch64", "arm64" -> "arm64";
+            default -> arch;
+        };
+        ObjectNode out = JSON.createObjectNode();
+        out.put("defaultAction", engine.path("defaultAction").asText("SCMP_ACT_ERRNO"));
+        if (engine.has("defaultErrnoRet")) {
+            out.put("defaultErrnoRet", engine.path("defaultErrnoRet").asInt());
+        }
+        ArrayNode arches = out.putArray("architectures");
+        (dockerArch.equals("amd64") ? List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32")
+                : dockerArch.equals("arm64") ? List.of("SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM") : List.<String>of())
+                .forEach(arches::add);
+        ArrayNode rules = out.putArray("syscalls");
+        for (JsonNode r : engine.path("syscalls")) {
+            JsonNode inc = r.path("includes");
+            JsonNode exc = r.path("excludes");
+            if (inc.path("caps").size() > 0 || inc.has("minKernel")) {
+                continue;
+            }
+            if (inc.path("arches").size() > 0 && !contains(inc.path("arches"), dockerArch)) {
+                continue;
+            }
+            if (contains(exc.path("arches"), dockerArch)) {
+                continue;
+            }
+            ObjectNode rule = rules.addObject();
+            rule.set("names", r.path("names").deepCopy());
+            String action = r.path("action").asText();
+            rule.put("action", action.equals("SCMP_ACT_KILL_PROCESS") ? "SCMP_ACT_KILL" : action);
+            if (r.has("errnoRet")) {
+                rule.put("errnoRet", r.path("errnoRet").asInt());
+            }
+            if (r.path("args").size() > 0) {
+                rule.set("args", r.path("args").deepCopy());
+            }
+        }
+        return out;
+    }
+
+    private static boolean contains(JsonNode array, String value) {
+        for (JsonNode n : array) {
+            if (n.asText().equals(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

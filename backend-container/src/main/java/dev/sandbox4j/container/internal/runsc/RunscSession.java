@@ -1,0 +1,331 @@
+package dev.sandbox4j.container.internal.runsc;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sandbox4j.ExecException;
+import dev.sandbox4j.SandboxFiles;
+import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.container.internal.agent.ExecAgent;
+import dev.sandbox4j.spi.BackendSession;
+import dev.sandbox4j.spi.EventSink;
+import dev.sandbox4j.spi.ProcessRequest;
+import dev.sandbox4j.spi.SandboxProcess;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One daemonless gVisor sandbox: a runsc container of its own state directory, whose init (the host's
+ * static init) runs the exec agent; every command is forked by the agent, so it inherits the init's uid,
+ * rlimits, no capabilities, no-new-privileges and seccomp filter. A command's tree is killed by a
+ * builtins-only kill script run with {@code runsc exec} as the sandbox's uid; when that cannot run, and
+ * when the sandbox died (the host cgroup's memory limit OOM-kills gVisor's kernel with the hog), the
+ * container is made again from the same bundle: the workspace survives, tmpfs contents and running
+ * processes do not, and a memory kill is reported as a {@code limits.memory} violation. close() deletes
+ * the container ({@code runsc delete --force}: the sandbox, its file proxy and its cgroups) and the
+ * sandbox's directory. Thread-safe.
+ */
+final class RunscSession implements BackendSession {
+    private static final System.Logger LOG = System.getLogger(RunscSession.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration AGENT_TIMEOUT = Duration.ofSeconds(20);
+
+    private final Runsc runsc;
+    private final String sandboxId;
+    private final Path dir;
+    private final BundlePlan plan;
+    private final String workspacePath;
+    private final EventSink events;
+    private final RunscWorkspace workspace;
+    private final Set<SandboxProcess> live = ConcurrentHashMap.newKeySet();
+    private final AtomicLong counter = new AtomicLong();
+    private volatile ExecAgent agent;
+    private volatile long sandboxPid = -1;
+    private volatile Set<String> added = Set.of();
+    private volatile boolean closed;
+
+    private RunscSession(Runsc runsc, String sandboxId, Path dir, BundlePlan plan, String workspacePath, EventSink events,
+                         RunscWorkspace workspace, ExecAgent agent) {
+        this.runsc = runsc;
+        this.sandboxId = sandboxId;
+        this.dir = dir;
+        this.plan = plan;
+        this.workspacePath = workspacePath;
+        this.events = events;
+        this.workspace = workspace;
+        this.agent = agent;
+    }
+
+    /** Starts the container of the prepared bundle in {@code dir}; on failure removes everything and throws. */
+    static RunscSession start(Runsc runsc, String sandboxId, Path dir, BundlePlan plan, String workspacePath,
+                              EventSink events, RunscWorkspace workspace, ExecAgent agent) {
+        RunscSession s = new RunscSession(runsc, sandboxId, dir, plan, workspacePath, events, workspace, agent);
+        try {
+            s.startContainer();
+            return s;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e instanceof SandboxStartException se ? se
+                    : new SandboxStartException("gvisor: cannot start the runsc sandbox " + plan.containerId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Path state() {
+        return dir.resolve("state");
+    }
+
+    private void startContainer() throws IOException {
+        Files.createDirectories(state());
+        Path log = dir.resolve("init.log");
+        Files.deleteIfExists(log);
+        java.util.concurrent.CompletableFuture<String> calibration = agent.calibration();
+        // the init's stdout and stderr are runsc create's: the agent's calibration goes to the log
+        Process create = new ProcessBuilder(runsc.command(state(), "create", "--bundle", dir.resolve("bundle").toString(),
+                plan.containerId())).redirectOutput(log.toFile()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            if (!create.waitFor(Runsc.CALL_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                create.destroyForcibly();
+                throw new SandboxStartException("gvisor: runsc create did not end within " + Runsc.CALL_TIMEOUT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxStartException("gvisor: interrupted while creating the runsc sandbox", e);
+        }
+        if (create.exitValue() != 0) {
+            throw new SandboxStartException("gvisor: runsc create failed (exit " + create.exitValue() + "): "
+                    + readLog(log) + "; bundle plan: " + plan);
+        }
+        Runsc.Result st = runsc.run(state(), Runsc.CALL_TIMEOUT, "state", plan.containerId());
+        if (st.ok()) {
+            sandboxPid = JSON.readTree(st.output()).path("pid").asLong(-1);
+            ExecAgent started = agent;
+            ProcessHandle.of(sandboxPid).ifPresent(h -> h.onExit().thenRun(() -> sandboxDied(started)));
+        }
+        Runsc.Result start = runsc.run(state(), Runsc.CALL_TIMEOUT, "start", plan.containerId());
+        if (!start.ok()) {
+            throw new SandboxStartException("gvisor: runsc start failed (exit " + start.exitCode() + "): " + start.output()
+                    + " " + readLog(log));
+        }
+        String text;
+        try {
+            text = calibration.get(AGENT_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            agent.abortCalibration();
+            throw new SandboxStartException("gvisor: interrupted while waiting for the exec agent", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            agent.abortCalibration();
+            text = null;
+        }
+        if (text == null || !text.contains(ExecAgent.READY) || !agent.connect(AGENT_TIMEOUT.toMillis())) {
+            throw new SandboxStartException("gvisor: the exec agent inside the runsc sandbox did not start within "
+                    + AGENT_TIMEOUT + "; the sandbox's init said: " + readLog(log)
+                    + "; fix: the image needs /bin/sh (a POSIX shell)");
+        }
+        added = exportedBeforeReady(text);
+    }
+
+    private static String readLog(Path log) {
+        try {
+            String s = Files.readString(log, StandardCharsets.UTF_8).strip();
+            return s.length() > 4000 ? s.substring(0, 4000) + "..." : s;
+        } catch (IOException e) {
+            return "(no output)";
+        }
+    }
+
+    /** The variable names of the agent's {@code export -p}, printed before its ready line. */
+    static Set<String> exportedBeforeReady(String log) {
+        Set<String> names = new TreeSet<>();
+        for (String line : log.split("\n")) {
+            if (line.equals(ExecAgent.READY)) {
+                break;
+            }
+            String rest = line.startsWith("export ") ? line.substring(7)
+                    : line.startsWith("declare -x ") ? line.substring(11) : null;
+            if (rest == null) {
+                continue;
+            }
+            int eq = rest.indexOf('=');
+            String name = (eq < 0 ? rest : rest.substring(0, eq)).strip();
+            if (name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    @Override
+    public String workspacePath() {
+        return workspacePath;
+    }
+
+    @Override
+    public Optional<SandboxFiles> files() {
+        return workspace.files();
+    }
+
+    @Override
+    public SandboxProcess spawn(ProcessRequest request) {
+        if (closed) {
+            throw new ExecException("gvisor: the sandbox " + plan.containerId() + " is closed");
+        }
+        Set<String> unset = new HashSet<>(added);
+        unset.removeAll(request.env().keySet());
+        String tag = plan.containerId() + "#" + counter.incrementAndGet();
+        IOException last = null;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            ExecAgent a = agent;
+            if (!a.alive() || !sandboxAlive()) {
+                restart(a, "the sandbox's kernel is gone");
+                a = agent;
+            }
+            try {
+                SandboxProcess p = new LateStdinClose(a.spawn(request.argv(), request.env(), request.workdir(), unset, tag,
+                        this::killTree, () -> restart(agent, "the kill script for " + tag + " could not run")));
+                live.add(p);
+                p.onExit().whenComplete((x, t) -> live.remove(p));
+                return p;
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw new ExecException("gvisor: cannot start " + request.argv() + " in " + plan.containerId() + ": "
+                + (last == null ? "the agent is gone" : last.getMessage()), last);
+    }
+
+    /**
+     * The sandbox's kernel ended on its own (the host killed it for memory): its file proxy may still hold
+     * the command FIFOs open, so the commands' ends are aborted here (exit 137) and the proxy killed; the
+     * next spawn makes the sandbox again and reports why.
+     */
+    private void sandboxDied(ExecAgent seen) {
+        if (closed || agent != seen) {
+            return;
+        }
+        RunscReaper.killProcessesOf(state());
+        abortLive();
+    }
+
+    private boolean sandboxAlive() {
+        long pid = sandboxPid;
+        return pid <= 0 || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** Kills the tree of the command whose pid inside is {@code pid} (a runsc exec as the sandbox's uid). */
+    boolean killTree(long pid, String tag) {
+        try {
+            Runsc.Result r = runsc.run(state(), Duration.ofSeconds(15), "exec", "--user", plan.uid() + ":" + plan.uid(),
+                    "--cwd", "/", plan.containerId(), "/bin/sh", "-c", KillScript.SCRIPT, "sandbox4j-kill", Long.toString(pid));
+            if (!r.ok()) {
+                LOG.log(System.Logger.Level.DEBUG, "kill script for " + tag + " failed: " + r);
+            }
+            return r.ok();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "kill script for " + tag + " could not run", e);
+            return false;
+        }
+    }
+
+    /**
+     * Makes the container again (unless another thread already did since {@code seen} was the agent): every
+     * process inside is gone, the workspace is kept. Reports a memory kill as a violation.
+     */
+    private synchronized void restart(ExecAgent seen, String why) {
+        if (closed || agent != seen) {
+            return;
+        }
+        long ooms = oomKills();
+        removeContainer();
+        abortLive();
+        seen.close();
+        try {
+            agent = ExecAgent.prepare(sandboxId);
+            startContainer();
+        } catch (IOException | RuntimeException e) {
+            throw new ExecException("gvisor: the sandbox " + plan.containerId() + " ended (" + why
+                    + ") and could not be made again: " + e.getMessage(), e);
+        }
+        if (ooms > 0) {
+            events.violation("limits.memory", "the sandbox used more than its memory limit of "
+                    + plan.memoryBytes().orElse(0) + " bytes and the host killed its gVisor kernel; it was made again");
+        } else if (why.startsWith("the kill script")) {
+            events.violation("limits", why + ": every process of the sandbox was killed and the sandbox made again");
+        }
+    }
+
+    /** How many times the memory controller OOM-killed in this sandbox's cgroup (v1 or v2); 0 when unknown. */
+    long oomKills() {
+        for (Path f : List.of(Path.of("/sys/fs/cgroup/memory", plan.cgroupsPath(), "memory.oom_control"),
+                Path.of("/sys/fs/cgroup", plan.cgroupsPath(), "memory.events"))) {
+            try {
+                for (String line : Files.readAllLines(f)) {
+                    if (line.startsWith("oom_kill ")) {
+                        return Long.parseLong(line.substring(9).strip());
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                // not this cgroup layout
+            }
+        }
+        return 0;
+    }
+
+    private void removeContainer() {
+        try {
+            Runsc.Result r = runsc.run(state(), Runsc.CALL_TIMEOUT, "delete", "--force", plan.containerId());
+            if (!r.ok() && !r.output().contains("does not exist")) {
+                LOG.log(System.Logger.Level.WARNING, "runsc delete of " + plan.containerId() + " failed: " + r);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "runsc delete of " + plan.containerId() + " could not run", e);
+        }
+        long pid = sandboxPid;
+        if (pid > 0) {
+            // runsc delete ends the sandbox; should it have failed, its process tree still goes
+            ProcessHandle.of(pid).ifPresent(h -> {
+                h.descendants().forEach(ProcessHandle::destroyForcibly);
+                h.destroyForcibly();
+            });
+        }
+        RunscReaper.removeCgroups(plan.cgroupsPath());
+    }
+
+    private void abortLive() {
+        for (SandboxProcess p : List.copyOf(live)) {
+            if (p instanceof LateStdinClose l) {
+                l.abort();
+            }
+        }
+        live.clear();
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        removeContainer();
+        abortLive();
+        agent.close();
+        workspace.close();
+        RunscReaper.deleteTree(dir);
+    }
+
+    @Override
+    public String toString() {
+        return "runsc sandbox " + plan.containerId();
+    }
+}
