@@ -51,13 +51,16 @@ final class AgentProcess implements SandboxProcess, ExecAgent.Abortable {
                     pid.complete(-1L);
                     return null;
                 });
+        // The request directory goes only once the pid was read too: a fast command can exit before the
+        // agent reports its pid, and deleting the directory then left the agent blocked for good in
+        // opening a pid FIFO whose reader could no longer be opened (every later command waited behind it)
         exitEnd.channel().thenAcceptAsync(ch -> {
             long code = readNumber(ch).orElse((long) KILLED);
             exit.complete(ProcessExit.of((int) code));
-            cleanUp();
+            pid.whenComplete((x, t) -> cleanUp());
         }, FifoEnd.threads()).exceptionally(t -> {
             exit.complete(ProcessExit.of(KILLED));
-            cleanUp();
+            pid.whenComplete((x, e) -> cleanUp());
             return null;
         });
     }

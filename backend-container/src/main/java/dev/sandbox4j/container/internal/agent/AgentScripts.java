@@ -17,7 +17,9 @@ import java.util.TreeSet;
  * read-only mount is allowed; creating, renaming or replacing entries is not, so the sandbox cannot swap
  * a FIFO for a symlink to a host file). A command then costs a fork and an exec.
  *
- * <p>Each command is double-forked, so tini (PID 1) reaps it, and its pid is reported on a FIFO for the
+ * <p>Each request is served by a subshell of its own, detached from the loop, so that no FIFO open of one
+ * request (waiting for the JVM's end) can hold up the next. Each command is double-forked, so tini (PID 1)
+ * reaps it, and its pid is reported on a FIFO for the
  * kill script; the command itself runs under {@code setsid} when the image has one, so that everything it
  * starts carries its session id, as with an engine exec.
  */
@@ -36,8 +38,8 @@ final class AgentScripts {
             "while read -r id; do",
             "  case \"$id\" in ''|*[!a-z0-9]*) continue;; esac",
             "  d=\"$c/$id\"",
-            "  ( { sh \"$d/cmd\" <\"$d/in\" >\"$d/out\" 2>\"$d/err\"; echo \"$?\" >\"$d/exit\"; } &",
-            "    echo \"$!\" >\"$d/pid\" )",
+            "  ( ( { sh \"$d/cmd\" <\"$d/in\" >\"$d/out\" 2>\"$d/err\"; echo \"$?\" >\"$d/exit\"; } &",
+            "    echo \"$!\" >\"$d/pid\" ) & )",
             "done <\"$c/requests\"");
 
     private AgentScripts() {

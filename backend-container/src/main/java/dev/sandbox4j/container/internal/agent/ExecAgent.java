@@ -219,8 +219,9 @@ public final class ExecAgent implements AutoCloseable {
                     // best effort: the reaper removes a control dir whose JVM is gone
                 }
             });
-        } catch (IOException ignored) {
-            // gone already
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // gone already, or an entry vanished under the walk (a concurrent delete): what is left, if
+            // anything, is the reaper's
         }
     }
 }
