@@ -18,9 +18,10 @@ import java.util.OptionalInt;
  * root) and the uid differs, the workspace directory itself is handed to that uid for the sandbox's life
  * (a directory the caller gave gets its owner back at close; files made inside stay the sandbox's), and
  * the files API hands what it creates to that uid too ({@link OwnedWorkspaceFiles}). When the JVM may not
- * and the directory is not writable for the uid, opening fails with the fix. Thread-safe.
+ * and the directory is not writable for the uid, opening fails with the fix. The engine backends and
+ * {@code gvisor-runsc} (whose file proxy checks the host's owner and mode as they are) share it. Thread-safe.
  */
-final class WorkspaceAccess implements AutoCloseable {
+public final class WorkspaceAccess implements AutoCloseable {
     private final Path workspace;
     private final OptionalInt restoreUid;
     private final OptionalInt restoreGid;
@@ -35,41 +36,46 @@ final class WorkspaceAccess implements AutoCloseable {
 
     static WorkspaceAccess grant(SandboxSpec spec, String inside) {
         OptionalInt uid = spec.policy().process().uid();
-        Path ws = spec.workspace();
+        return uid.isEmpty()
+                ? new WorkspaceAccess(spec.workspace(), OptionalInt.empty(), OptionalInt.empty(), Optional.empty())
+                : grant(spec.workspace(), uid.getAsInt(), inside);
+    }
+
+    /** Lets {@code uid} write the workspace {@code ws}, shown at {@code inside} (see the class comment). */
+    public static WorkspaceAccess grant(Path ws, int uid, String inside) {
         try {
             int jvm = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-            if (uid.isEmpty() || uid.getAsInt() == jvm) {
+            if (uid == jvm) {
                 return new WorkspaceAccess(ws, OptionalInt.empty(), OptionalInt.empty(), Optional.empty());
             }
             int owner = (Integer) Files.getAttribute(ws, "unix:uid", LinkOption.NOFOLLOW_LINKS);
             int group = (Integer) Files.getAttribute(ws, "unix:gid", LinkOption.NOFOLLOW_LINKS);
             if (jvm != 0) {
-                if (owner != uid.getAsInt() && !Files.getPosixFilePermissions(ws).contains(
+                if (owner != uid && !Files.getPosixFilePermissions(ws).contains(
                         java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
                     throw new SandboxStartException("workspace " + ws + " belongs to uid " + owner + " and is not writable"
-                            + " by others, but the sandbox runs as uid " + uid.getAsInt() + " (process.uid) and this JVM"
-                            + " (uid " + jvm + ") cannot hand it over; fix: chown " + uid.getAsInt() + " " + ws
+                            + " by others, but the sandbox runs as uid " + uid + " (process.uid) and this JVM"
+                            + " (uid " + jvm + ") cannot hand it over; fix: chown " + uid + " " + ws
                             + ", or chmod o+w " + ws + ", or run the sandbox as uid " + jvm);
                 }
                 return new WorkspaceAccess(ws, OptionalInt.empty(), OptionalInt.empty(), Optional.empty());
             }
             OptionalInt restoreUid = OptionalInt.empty();
             OptionalInt restoreGid = OptionalInt.empty();
-            if (owner != uid.getAsInt()) {
-                Files.setAttribute(ws, "unix:uid", uid.getAsInt(), LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(ws, "unix:gid", uid.getAsInt(), LinkOption.NOFOLLOW_LINKS);
+            if (owner != uid) {
+                Files.setAttribute(ws, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(ws, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
                 restoreUid = OptionalInt.of(owner);
                 restoreGid = OptionalInt.of(group);
             }
-            return new WorkspaceAccess(ws, restoreUid, restoreGid,
-                    Optional.of(new OwnedWorkspaceFiles(ws, inside, uid.getAsInt())));
+            return new WorkspaceAccess(ws, restoreUid, restoreGid, Optional.of(new OwnedWorkspaceFiles(ws, inside, uid)));
         } catch (IOException | UnsupportedOperationException e) {
-            throw new SandboxStartException("workspace " + ws + ": cannot hand it to the sandbox's uid " + uid.getAsInt()
+            throw new SandboxStartException("workspace " + ws + ": cannot hand it to the sandbox's uid " + uid
                     + " (" + e + "); fix: make it writable for that uid, or run the sandbox as the directory's owner", e);
         }
     }
 
-    Optional<SandboxFiles> files() {
+    public Optional<SandboxFiles> files() {
         return files.map(f -> f);
     }
 

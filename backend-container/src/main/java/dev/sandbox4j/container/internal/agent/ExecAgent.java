@@ -207,7 +207,8 @@ public final class ExecAgent implements AutoCloseable {
         return removed;
     }
 
-    static void deleteDir(Path root) {
+    /** Deletes {@code root} and everything under it, best effort, never following a link; never throws. */
+    public static void deleteDir(Path root) {
         if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

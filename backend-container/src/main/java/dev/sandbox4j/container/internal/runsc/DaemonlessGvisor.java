@@ -2,6 +2,7 @@ package dev.sandbox4j.container.internal.runsc;
 
 import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.container.internal.WorkspaceAccess;
 import dev.sandbox4j.container.internal.agent.ExecAgent;
 import dev.sandbox4j.container.internal.image.HostBaseImage;
 import dev.sandbox4j.container.internal.image.HostBinaries;
@@ -83,7 +84,7 @@ public final class DaemonlessGvisor {
         int uid = spec.policy().process().uid().orElse(0);
         Path dir = RunscReaper.tmp().resolve(BundlePlanner.name(spec.sandboxId()));
         ExecAgent agent = null;
-        RunscWorkspace ws = null;
+        WorkspaceAccess ws = null;
         BundlePlan plan;
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
@@ -104,7 +105,7 @@ public final class DaemonlessGvisor {
             agent = ExecAgent.prepare(spec.sandboxId());
             plan = BundlePlanner.plan(spec, systemBinds, init, agent.hostDir(), WORKSPACE);
             BundleWriter.write(plan, dir.resolve("bundle"));
-            ws = RunscWorkspace.grant(spec.workspace(), uid, WORKSPACE);
+            ws = WorkspaceAccess.grant(spec.workspace(), uid, WORKSPACE);
         } catch (IOException | RuntimeException e) {
             if (agent != null) {
                 agent.close();
@@ -112,7 +113,7 @@ public final class DaemonlessGvisor {
             if (ws != null) {
                 ws.close();
             }
-            RunscReaper.deleteTree(dir);
+            ExecAgent.deleteDir(dir);
             if (e instanceof SandboxStartException se) {
                 throw se;
             }

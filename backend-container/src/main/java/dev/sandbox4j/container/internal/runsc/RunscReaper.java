@@ -1,5 +1,7 @@
 package dev.sandbox4j.container.internal.runsc;
 
+import dev.sandbox4j.container.internal.agent.ExecAgent;
+import dev.sandbox4j.spi.SessionLabels;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -7,11 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
-import dev.sandbox4j.spi.SessionLabels;
 
 /**
  * Removes what daemonless gVisor sandboxes of dead JVMs left: every sandbox has one directory
@@ -60,7 +59,7 @@ final class RunscReaper {
                 }
                 killProcessesOf(state);
                 removeCgroups("/" + d.getFileName());
-                deleteTree(d);
+                ExecAgent.deleteDir(d);
                 removed.add("runsc sandbox dir " + d + " (session " + session.get() + ")");
             }
         } catch (IOException e) {
@@ -134,22 +133,5 @@ final class RunscReaper {
             }
         }
         return false;
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort: the reaper tries again once the JVM is gone
-                }
-            });
-        } catch (IOException ignored) {
-            // gone already
-        }
     }
 }

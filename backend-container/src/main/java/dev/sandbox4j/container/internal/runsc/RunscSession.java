@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sandbox4j.ExecException;
 import dev.sandbox4j.SandboxFiles;
 import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.container.internal.WorkspaceAccess;
 import dev.sandbox4j.container.internal.agent.ExecAgent;
+import dev.sandbox4j.container.internal.session.ExecScripts;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.EventSink;
 import dev.sandbox4j.spi.ProcessRequest;
@@ -18,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -44,7 +45,7 @@ final class RunscSession implements BackendSession {
     private final BundlePlan plan;
     private final String workspacePath;
     private final EventSink events;
-    private final RunscWorkspace workspace;
+    private final WorkspaceAccess workspace;
     private final Set<SandboxProcess> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong counter = new AtomicLong();
     private volatile ExecAgent agent;
@@ -53,7 +54,7 @@ final class RunscSession implements BackendSession {
     private volatile boolean closed;
 
     private RunscSession(Runsc runsc, String sandboxId, Path dir, BundlePlan plan, String workspacePath, EventSink events,
-                         RunscWorkspace workspace, ExecAgent agent) {
+                         WorkspaceAccess workspace, ExecAgent agent) {
         this.runsc = runsc;
         this.sandboxId = sandboxId;
         this.dir = dir;
@@ -66,7 +67,7 @@ final class RunscSession implements BackendSession {
 
     /** Starts the container of the prepared bundle in {@code dir}; on failure removes everything and throws. */
     static RunscSession start(Runsc runsc, String sandboxId, Path dir, BundlePlan plan, String workspacePath,
-                              EventSink events, RunscWorkspace workspace, ExecAgent agent) {
+                              EventSink events, WorkspaceAccess workspace, ExecAgent agent) {
         RunscSession s = new RunscSession(runsc, sandboxId, dir, plan, workspacePath, events, workspace, agent);
         try {
             s.startContainer();
@@ -145,23 +146,8 @@ final class RunscSession implements BackendSession {
 
     /** The variable names of the agent's {@code export -p}, printed before its ready line. */
     static Set<String> exportedBeforeReady(String log) {
-        Set<String> names = new TreeSet<>();
-        for (String line : log.split("\n")) {
-            if (line.equals(ExecAgent.READY)) {
-                break;
-            }
-            String rest = line.startsWith("export ") ? line.substring(7)
-                    : line.startsWith("declare -x ") ? line.substring(11) : null;
-            if (rest == null) {
-                continue;
-            }
-            int eq = rest.indexOf('=');
-            String name = (eq < 0 ? rest : rest.substring(0, eq)).strip();
-            if (name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-                names.add(name);
-            }
-        }
-        return names;
+        int ready = log.indexOf(ExecAgent.READY);
+        return ExecScripts.exportedNames(ready < 0 ? log : log.substring(0, ready));
     }
 
     @Override
@@ -225,7 +211,7 @@ final class RunscSession implements BackendSession {
     boolean killTree(long pid, String tag) {
         try {
             Runsc.Result r = runsc.run(state(), Duration.ofSeconds(15), "exec", "--user", plan.uid() + ":" + plan.uid(),
-                    "--cwd", "/", plan.containerId(), "/bin/sh", "-c", KillScript.SCRIPT, "sandbox4j-kill", Long.toString(pid));
+                    "--cwd", "/", plan.containerId(), "/bin/sh", "-c", ExecScripts.KILL_SCRIPT, "sandbox4j-kill", Long.toString(pid));
             if (!r.ok()) {
                 LOG.log(System.Logger.Level.DEBUG, "kill script for " + tag + " failed: " + r);
             }
@@ -321,7 +307,7 @@ final class RunscSession implements BackendSession {
         abortLive();
         agent.close();
         workspace.close();
-        RunscReaper.deleteTree(dir);
+        ExecAgent.deleteDir(dir);
     }
 
     @Override

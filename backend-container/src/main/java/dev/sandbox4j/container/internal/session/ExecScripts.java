@@ -22,12 +22,12 @@ import java.util.TreeSet;
  * A daemon that left the session and whose parent already died is no longer the exec's: close() removes
  * it with the container. Stateless.
  */
-final class ExecScripts {
+public final class ExecScripts {
     /** argv[0] of the wrapper's shell: what its error messages start with. */
     static final String WRAPPER_NAME = "sandbox4j";
 
     /** Kill every process of the tree rooted at the pid given as $1. */
-    static final String KILL_SCRIPT = String.join("\n",
+    public static final String KILL_SCRIPT = String.join("\n",
             "P=$1; S=\" $P \"; kill -STOP $P 2>/dev/null; r=0",
             "while [ $r -lt 200 ]; do",
             "  new=''",
@@ -69,7 +69,7 @@ final class ExecScripts {
      * The variable names in {@code export -p} output: lines {@code export NAME='v'} (dash, ash),
      * {@code export NAME="v"} or {@code declare -x NAME="v"} (bash).
      */
-    static Set<String> exportedNames(String exportOutput) {
+    public static Set<String> exportedNames(String exportOutput) {
         Set<String> names = new TreeSet<>();
         for (String line : exportOutput.split("\n")) {
             String rest;
