@@ -79,18 +79,7 @@ final class BwrapLauncher {
      * failed start completes the future exceptionally.
      */
     static CompletableFuture<Process> standby(Path launcher, List<Path> cgroupProcs) {
-        List<String> argv = new ArrayList<>(List.of(launcher.toString(), "--bwrap-standby",
-                "--parent-pid", Long.toString(ProcessHandle.current().pid())));
-        cgroupProcs.forEach(p -> argv.addAll(List.of("--cgroup-procs", p.toString())));
-        ProcessBuilder pb = new ProcessBuilder(argv).directory(new File("/"));
-        pb.environment().clear();
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return pb.start();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, SPAWNER);
+        return LauncherStandby.start(launcher, "--bwrap-standby", cgroupProcs, SPAWNER);
     }
 
     /**

@@ -1,14 +1,17 @@
 package dev.sandbox4j.linux.internal.host;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -98,6 +101,29 @@ public final class LauncherStandby {
                 Thread.currentThread().interrupt();
             }
         });
+    }
+
+    /**
+     * Starts {@code launcher} in a standby mode ({@code --standby} or {@code --bwrap-standby}, see
+     * s4j-launch.c) on {@code spawner}: it joins {@code cgroupProcs} at once, then waits for
+     * {@link #release}. Never throws: a failed start completes the future exceptionally.
+     *
+     * @param spawner the thread that forks it; for a launcher that asks for PR_SET_PDEATHSIG, a thread that
+     *                lives as long as the JVM, since the signal follows the forking thread's death
+     */
+    public static CompletableFuture<Process> start(Path launcher, String mode, List<Path> cgroupProcs, Executor spawner) {
+        List<String> argv = new ArrayList<>(List.of(launcher.toString(), mode,
+                "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        cgroupProcs.forEach(p -> argv.addAll(List.of("--cgroup-procs", p.toString())));
+        ProcessBuilder pb = new ProcessBuilder(argv).directory(new File("/"));
+        pb.environment().clear();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return pb.start();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, spawner);
     }
 
     /**

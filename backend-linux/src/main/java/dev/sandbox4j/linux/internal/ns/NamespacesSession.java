@@ -207,18 +207,7 @@ final class NamespacesSession implements BackendSession {
      * PR_SET_PDEATHSIG is needed: its stdin reaches EOF when the JVM ends, and then it exits.
      */
     private static CompletableFuture<Process> startStandby(Path launcher, List<Path> cgroupProcs) {
-        List<String> argv = new ArrayList<>(List.of(launcher.toString(), "--standby",
-                "--parent-pid", Long.toString(ProcessHandle.current().pid())));
-        cgroupProcs.forEach(p -> argv.addAll(List.of("--cgroup-procs", p.toString())));
-        ProcessBuilder pb = new ProcessBuilder(argv).directory(new File("/"));
-        pb.environment().clear();
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return pb.start();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, STANDBY_STARTER);
+        return LauncherStandby.start(launcher, "--standby", cgroupProcs, STANDBY_STARTER);
     }
 
     /** Reports what the cgroups saw during the exec (shared by concurrent execs of this sandbox). */
