@@ -24,7 +24,9 @@ import java.util.Set;
  * <p>Each sandbox: a static init of the host (tini, docker-init or catatonit) as PID 1, read-only root
  * file system, the policy's memory (swap included), CPUs, pids, file-size and open-files limits, cap-drop
  * ALL, no-new-privileges, a seccomp profile (the engine's default allowlist minus the denied calls),
- * network {@code none} (or the host's), the policy's uid, the workspace read-write at /workspace, tmpfs
+ * network {@code none} (for network none also with engine networking disabled: a network namespace of its
+ * own holding only a loopback, and no network hook for dockerd to run at every start), or the host's, the
+ * policy's uid, the workspace read-write at /workspace, tmpfs
  * mounts. Images: {@link dev.sandbox4j.SandboxImage#host()} (a tiny local base image with the host's
  * system directories mounted read-only; works offline), {@code oci(ref)} (local, else pulled with
  * progress events), {@code rootfs(tarball)} (imported once). Every container carries the

@@ -70,6 +70,19 @@ class DockerBackendTest {
     }
 
     @Test
+    @DisplayName("network none (no engine networking): the sandbox's network namespace is not the host's and holds only a loopback")
+    void networkNoneIsANamespaceOfItsOwn() throws Exception {
+        String host = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+        try (Sandbox s = docker()) {
+            ExecResult r = s.exec(Command.shell("readlink /proc/self/ns/net && tail -n +3 /proc/net/dev | cut -d: -f1"));
+            assertThat(r.exitCode()).as("%s", r).isZero();
+            List<String> lines = r.stdout().strip().lines().map(String::strip).toList();
+            assertThat(lines.get(0)).startsWith("net:[").isNotEqualTo(host);
+            assertThat(lines.subList(1, lines.size())).as("interfaces").containsExactly("lo");
+        }
+    }
+
+    @Test
     @DisplayName("an image that exists nowhere: SandboxStartException naming it, the pull that failed and the fix; a Progress event came first")
     void missingImage() {
         List<SandboxEvent> events = new CopyOnWriteArrayList<>();

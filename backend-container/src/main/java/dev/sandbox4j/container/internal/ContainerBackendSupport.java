@@ -77,9 +77,18 @@ public final class ContainerBackendSupport {
                 endpoint = Endpoints.docker(Map.of(), kind.optionPrefix() + "host");
             }
             EngineClient client = EngineClient.of(endpoint, kind.displayName());
-            Version v;
+            String version;
+            String apiVersion;
             try {
-                v = client.version(PROBE_TIMEOUT);
+                Optional<EngineClient.Ping> ping = client.ping(PROBE_TIMEOUT);
+                if (ping.isPresent()) {
+                    version = ping.get().version();
+                    apiVersion = ping.get().apiVersion();
+                } else {
+                    Version v = client.version(PROBE_TIMEOUT);
+                    version = v.getVersion();
+                    apiVersion = v.getApiVersion();
+                }
             } catch (EngineException e) {
                 // why the engine did not answer: no socket, nobody listening, no permission (looked at only now,
                 // the core probes before every sandbox)
@@ -91,8 +100,8 @@ public final class ContainerBackendSupport {
                 }
                 throw e;
             }
-            String detail = (kind == EngineKind.PODMAN ? "Podman " : "Docker Engine ") + v.getVersion() + " (API "
-                    + v.getApiVersion() + ") at " + endpoint;
+            String detail = (kind == EngineKind.PODMAN ? "Podman " : "Docker Engine ") + version + " (API "
+                    + apiVersion + ") at " + endpoint;
             if (kind == EngineKind.GVISOR) {
                 Optional<String> bad = gvisorRuntimeProblem(endpoint, "runsc");
                 if (bad.isPresent()) {

@@ -19,8 +19,17 @@ public final class RawHttp {
     private RawHttp() {
     }
 
+    /** A 2xx answer: its header lines (names in lower case) and its body. */
+    public record Response(java.util.Map<String, String> headers, String body) {
+    }
+
     /** The body of {@code GET path}; throws IOException for a non-2xx status (with the body) or after {@code max}. */
     public static String get(Endpoint endpoint, String path, Duration max) throws IOException {
+        return exchange(endpoint, path, max).body();
+    }
+
+    /** {@code GET path} with the answer's headers; throws IOException for a non-2xx status or after {@code max}. */
+    public static Response exchange(Endpoint endpoint, String path, Duration max) throws IOException {
         return send(endpoint, "GET " + path + " HTTP/1.0\r\nHost: localhost\r\nUser-Agent: sandbox4j\r\n\r\n", null, path, max);
     }
 
@@ -33,10 +42,10 @@ public final class RawHttp {
                               Duration max) throws IOException {
         String head = "POST " + path + " HTTP/1.0\r\nHost: localhost\r\nUser-Agent: sandbox4j\r\nContent-Type: "
                 + contentType + "\r\nContent-Length: " + length + "\r\n\r\n";
-        return send(endpoint, head, body, path, max);
+        return send(endpoint, head, body, path, max).body();
     }
 
-    private static String send(Endpoint endpoint, String head, java.io.InputStream body, String path, Duration max)
+    private static Response send(Endpoint endpoint, String head, java.io.InputStream body, String path, Duration max)
             throws IOException {
         SocketChannel ch = EngineSockets.connect(endpoint);
         CompletableFuture<String> f = CompletableFuture.supplyAsync(() -> {
@@ -78,7 +87,14 @@ public final class RawHttp {
             if (parts.length < 2 || !parts[1].startsWith("2")) {
                 throw new IOException(path + ": " + status + " " + text.strip());
             }
-            return text;
+            java.util.Map<String, String> headers = new java.util.HashMap<>();
+            for (String line : resp.substring(0, split).split("\r\n")) {
+                int colon = line.indexOf(':');
+                if (colon > 0) {
+                    headers.put(line.substring(0, colon).strip().toLowerCase(java.util.Locale.ROOT), line.substring(colon + 1).strip());
+                }
+            }
+            return new Response(java.util.Map.copyOf(headers), text);
         } catch (TimeoutException e) {
             throw new IOException("the engine at " + endpoint + " did not answer " + path + " within "
                     + max.toMillis() + " ms (hung?)", e);

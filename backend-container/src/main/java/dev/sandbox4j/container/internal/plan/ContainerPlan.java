@@ -25,13 +25,16 @@ import java.util.OptionalLong;
  * @param capAdd         capabilities kept after dropping all
  * @param securityOpts   no-new-privileges, seccomp profile
  * @param networkMode    none or host
+ * @param networkDisabled no engine networking at all (Docker's {@code NetworkDisabled}): the runtime gives the
+ *                       container a fresh network namespace of its own with only a loopback, and the engine makes
+ *                       no network sandbox, no {@code /etc/hosts} and runs no network hook at start
  * @param runtime        the OCI runtime (runsc for gVisor); empty: the engine's default
  */
 public record ContainerPlan(String name, String image, Map<String, String> labels, List<String> entrypoint, String user,
                             List<BindMount> binds, Map<String, String> tmpfs, OptionalLong memoryBytes,
                             OptionalLong nanoCpus, OptionalLong pidsLimit, List<Ulimit> ulimits, boolean readOnlyRootfs,
                             List<String> capDrop, List<String> capAdd, List<String> securityOpts, String networkMode,
-                            Optional<String> runtime) {
+                            boolean networkDisabled, Optional<String> runtime) {
 
     /** One rlimit. */
     public record Ulimit(String name, long soft, long hard) {
@@ -53,14 +56,15 @@ public record ContainerPlan(String name, String image, Map<String, String> label
         List<String> e = new java.util.ArrayList<>(List.of(ContainerPlanner.INIT_PATH, "--"));
         e.addAll(argv);
         return new ContainerPlan(name, image, labels, e, user, binds, tmpfs, memoryBytes, nanoCpus, pidsLimit, ulimits,
-                readOnlyRootfs, capDrop, capAdd, securityOpts, networkMode, runtime);
+                readOnlyRootfs, capDrop, capAdd, securityOpts, networkMode, networkDisabled, runtime);
     }
 
     /** A readable summary (the seccomp JSON shortened) for error messages. */
     public String describe() {
         StringBuilder sb = new StringBuilder("container ").append(name).append(" image=").append(image);
         runtime.ifPresent(r -> sb.append(" runtime=").append(r));
-        sb.append(" user=").append(user.isEmpty() ? "(image default)" : user).append(" network=").append(networkMode);
+        sb.append(" user=").append(user.isEmpty() ? "(image default)" : user).append(" network=").append(networkMode)
+                .append(networkDisabled ? " networkDisabled" : "");
         memoryBytes.ifPresent(m -> sb.append(" memory=").append(m));
         nanoCpus.ifPresent(c -> sb.append(" nanoCpus=").append(c));
         pidsLimit.ifPresent(p -> sb.append(" pids=").append(p));

@@ -3,6 +3,7 @@ package dev.sandbox4j.container.internal.plan;
 import dev.sandbox4j.FilesystemPolicy;
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Mount;
+import dev.sandbox4j.NetworkPolicy;
 import dev.sandbox4j.ProcessPolicy;
 import dev.sandbox4j.ResourceLimits;
 import dev.sandbox4j.container.internal.EngineKind;
@@ -33,7 +34,12 @@ import java.util.OptionalLong;
  *       option (gVisor: both always); syscalls: a seccomp profile from {@link SeccompProfiles}; uid: user
  *       {@code uid:uid};</li>
  *   <li>network none and loopback: the engine's {@code none} network (a loopback of the sandbox's own and
- *       nothing else); host: the host's network;</li>
+ *       nothing else); host: the host's network. On a Docker engine, none is also {@code NetworkDisabled}:
+ *       runc then makes the container's new network namespace itself (its loopback is up, nothing else is
+ *       in it), and dockerd skips its own network sandbox for it, with the {@code libnetwork-setkey}
+ *       prestart hook that re-executes dockerd during {@code runc create} (about half of a container's
+ *       start here). Loopback keeps the engine's none network: it also writes the {@code /etc/hosts} that
+ *       resolves {@code localhost}, which a sandbox talking to itself may need;</li>
  *   <li>the init (a static tini/catatonit of the host) bind-mounted at {@value #INIT_PATH} is PID 1 and
  *       reaps orphans; its child {@code sleep} keeps the container up between execs.</li>
  * </ul>
@@ -122,6 +128,8 @@ public final class ContainerPlanner {
             case NONE, LOOPBACK -> "none";
             case HOST -> "host";
         };
+        // Podman's compatible API maps NetworkDisabled onto its own none network: nothing to gain there
+        boolean networkDisabled = policy.network().mode() == NetworkPolicy.Mode.NONE && kind != EngineKind.PODMAN;
         OptionalLong memory = limits.memory().map(m -> OptionalLong.of(m.bytes())).orElse(OptionalLong.empty());
         OptionalLong cpus = limits.cpus().isPresent()
                 ? OptionalLong.of(Math.round(limits.cpus().getAsDouble() * 1_000_000_000d)) : OptionalLong.empty();
@@ -130,7 +138,7 @@ public final class ContainerPlanner {
         String name = containerName(spec.sandboxId());
         return new ContainerPlan(name, imageRef, labels,
                 List.of(INIT_PATH, "--", "sleep", "2147483647"), user, new ArrayList<>(binds.values()), tmpfs, memory,
-                cpus, pids, ulimits, true, capDrop, capAdd, securityOpts, network, runtime);
+                cpus, pids, ulimits, true, capDrop, capAdd, securityOpts, network, networkDisabled, runtime);
     }
 
     /** {@code sandbox4j-ctr-<session>--<sandboxId>}, with characters an engine refuses replaced. */

@@ -99,7 +99,7 @@ final class ContainerCreator {
         try {
             CreateContainerCmd cmd = client.api().createContainerCmd(plan.image()).withName(plan.name())
                     .withLabels(plan.labels()).withEntrypoint(plan.entrypoint()).withCmd(List.of())
-                    .withWorkingDir("/").withHostConfig(host)
+                    .withWorkingDir("/").withHostConfig(host).withNetworkDisabled(plan.networkDisabled())
                     .withAttachStdin(false).withAttachStdout(false).withAttachStderr(false).withTty(false);
             if (!plan.user().isEmpty()) {
                 cmd.withUser(plan.user());

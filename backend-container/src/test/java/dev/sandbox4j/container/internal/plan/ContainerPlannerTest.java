@@ -46,6 +46,7 @@ class ContainerPlannerTest {
         assertThat(p.securityOpts()).hasSize(2).contains("no-new-privileges");
         assertThat(p.securityOpts().get(1)).startsWith("seccomp={");
         assertThat(p.networkMode()).isEqualTo("none");
+        assertThat(p.networkDisabled()).as("no engine networking for network none on Docker").isTrue();
         assertThat(p.user()).isEqualTo("65534:65534");
         assertThat(p.runtime()).isEmpty();
         assertThat(p.tmpfs()).containsEntry("/tmp", "rw,exec,nosuid,nodev,size=" + (512L << 20) + ",mode=1777");
@@ -69,6 +70,7 @@ class ContainerPlannerTest {
         assertThat(p.capDrop()).isEmpty();
         assertThat(p.securityOpts()).isEmpty();
         assertThat(p.networkMode()).isEqualTo("host");
+        assertThat(p.networkDisabled()).isFalse();
         assertThat(p.user()).isEmpty();
     }
 
@@ -80,6 +82,10 @@ class ContainerPlannerTest {
         assertThat(p.capAdd()).containsExactly("NET_BIND_SERVICE");
         assertThat(p.user()).isEqualTo("1000:1000");
         assertThat(p.networkMode()).isEqualTo("none");
+        assertThat(p.networkDisabled()).isFalse();
+        // loopback keeps the engine's none network on Docker too: its /etc/hosts resolves localhost
+        assertThat(plan(pol, EngineKind.DOCKER).networkDisabled()).isFalse();
+        assertThat(plan(IsolationPolicy.strict(), EngineKind.PODMAN).networkDisabled()).isFalse();
     }
 
     @Test
