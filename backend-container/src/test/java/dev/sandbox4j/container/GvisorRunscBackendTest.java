@@ -138,6 +138,37 @@ class GvisorRunscBackendTest {
     }
 
     @Test
+    @DisplayName("runsc's sandbox and file proxy are children of a subreaper that is this JVM's child (not orphans left to"
+            + " the host's PID 1 to reap), and close() ends that keeper too")
+    void sandboxProcessesHaveAKeeper() {
+        Path dir;
+        long keeper;
+        try (Sandbox s = Sandbox.builder().backend("gvisor-runsc").policy(policy()).build()) {
+            assertThat(s.exec(Command.of("true")).exitCode()).isZero();
+            dir = sandboxDirsOfThisJvm().get(0);
+            List<Long> runscOwn = runscProcessesOf(dir).stream().filter(pid -> cmdline(pid).startsWith("runsc-")).toList();
+            assertThat(runscOwn).as("runsc-sandbox and runsc-gofer").hasSizeGreaterThanOrEqualTo(2);
+            List<Long> parents = runscOwn.stream().map(pid -> ProcessHandle.of(pid).flatMap(ProcessHandle::parent)
+                    .map(ProcessHandle::pid).orElse(-1L)).distinct().toList();
+            assertThat(parents).as("one parent of them all").hasSize(1);
+            keeper = parents.get(0);
+            assertThat(keeper).as("not the host's PID 1").isNotEqualTo(1L);
+            assertThat(ProcessHandle.of(keeper).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
+                    .as("the keeper's parent").hasValue(ProcessHandle.current().pid());
+        }
+        assertThat(ProcessHandle.of(keeper).filter(ProcessHandle::isAlive)).as("the keeper after close()").isEmpty();
+        assertThat(runscProcessesOf(dir)).as("runsc processes of the closed sandbox").isEmpty();
+    }
+
+    private static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
     @DisplayName("a timeout kills the command's whole tree, children holding stdout included, and the sandbox stays usable")
     void timeoutKillsTree() {
         try (Sandbox s = Sandbox.builder().backend("gvisor-runsc").policy(policy()).build()) {

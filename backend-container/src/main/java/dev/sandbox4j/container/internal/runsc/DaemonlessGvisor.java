@@ -119,7 +119,7 @@ public final class DaemonlessGvisor {
             }
             throw new SandboxStartException("gvisor: cannot prepare the OCI bundle in " + dir + ": " + e, e);
         }
-        return RunscSession.start(runsc, spec.sandboxId(), dir, plan, WORKSPACE, spec.events(), ws, agent);
+        return RunscSession.start(runsc, init, spec.sandboxId(), dir, plan, WORKSPACE, spec.events(), ws, agent);
     }
 
     /** Removes what daemonless sandboxes of dead JVMs left; one line per thing removed. Never throws. */

@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * container is made again from the same bundle: the workspace survives, tmpfs contents and running
  * processes do not, and a memory kill is reported as a {@code limits.memory} violation. close() deletes
  * the container ({@code runsc delete --force}: the sandbox, its file proxy and its cgroups) and the
- * sandbox's directory. Thread-safe.
+ * sandbox's directory. The sandbox and its file proxy are children of a {@link SandboxKeeper}, which reaps
+ * them as soon as they end, so that the delete does not wait for the host's PID 1 to. Thread-safe.
  */
 final class RunscSession implements BackendSession {
     private static final System.Logger LOG = System.getLogger(RunscSession.class.getName());
@@ -40,6 +41,7 @@ final class RunscSession implements BackendSession {
     static final Duration AGENT_TIMEOUT = Duration.ofSeconds(20);
 
     private final Runsc runsc;
+    private final Path init;
     private final String sandboxId;
     private final Path dir;
     private final BundlePlan plan;
@@ -49,13 +51,15 @@ final class RunscSession implements BackendSession {
     private final Set<SandboxProcess> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong counter = new AtomicLong();
     private volatile ExecAgent agent;
+    private volatile SandboxKeeper keeper;
     private volatile long sandboxPid = -1;
     private volatile Set<String> added = Set.of();
     private volatile boolean closed;
 
-    private RunscSession(Runsc runsc, String sandboxId, Path dir, BundlePlan plan, String workspacePath, EventSink events,
-                         WorkspaceAccess workspace, ExecAgent agent) {
+    private RunscSession(Runsc runsc, Path init, String sandboxId, Path dir, BundlePlan plan, String workspacePath,
+                         EventSink events, WorkspaceAccess workspace, ExecAgent agent) {
         this.runsc = runsc;
+        this.init = init;
         this.sandboxId = sandboxId;
         this.dir = dir;
         this.plan = plan;
@@ -65,10 +69,14 @@ final class RunscSession implements BackendSession {
         this.agent = agent;
     }
 
-    /** Starts the container of the prepared bundle in {@code dir}; on failure removes everything and throws. */
-    static RunscSession start(Runsc runsc, String sandboxId, Path dir, BundlePlan plan, String workspacePath,
+    /**
+     * Starts the container of the prepared bundle in {@code dir}; on failure removes everything and throws.
+     *
+     * @param init the host's static init, which also keeps the sandbox's processes as their subreaper ({@link SandboxKeeper})
+     */
+    static RunscSession start(Runsc runsc, Path init, String sandboxId, Path dir, BundlePlan plan, String workspacePath,
                               EventSink events, WorkspaceAccess workspace, ExecAgent agent) {
-        RunscSession s = new RunscSession(runsc, sandboxId, dir, plan, workspacePath, events, workspace, agent);
+        RunscSession s = new RunscSession(runsc, init, sandboxId, dir, plan, workspacePath, events, workspace, agent);
         try {
             s.startContainer();
             return s;
@@ -88,21 +96,15 @@ final class RunscSession implements BackendSession {
         Path log = dir.resolve("init.log");
         Files.deleteIfExists(log);
         java.util.concurrent.CompletableFuture<String> calibration = agent.calibration();
-        // the init's stdout and stderr are runsc create's: the agent's calibration goes to the log
-        Process create = new ProcessBuilder(runsc.command(state(), "create", "--bundle", dir.resolve("bundle").toString(),
-                plan.containerId())).redirectOutput(log.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        try {
-            if (!create.waitFor(Runsc.CALL_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                create.destroyForcibly();
-                throw new SandboxStartException("gvisor: runsc create did not end within " + Runsc.CALL_TIMEOUT);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxStartException("gvisor: interrupted while creating the runsc sandbox", e);
+        // the init's stdout and stderr are runsc create's: the log; the keeper stays the parent of what it forks
+        SandboxKeeper.Started created = SandboxKeeper.start(init, runsc.command(state(), "create", "--bundle",
+                dir.resolve("bundle").toString(), plan.containerId()), log, Runsc.CALL_TIMEOUT);
+        keeper = created.keeper();
+        if (created.createExit() == 124) {
+            throw new SandboxStartException("gvisor: runsc create did not end within " + Runsc.CALL_TIMEOUT);
         }
-        if (create.exitValue() != 0) {
-            throw new SandboxStartException("gvisor: runsc create failed (exit " + create.exitValue() + "): "
+        if (created.createExit() != 0) {
+            throw new SandboxStartException("gvisor: runsc create failed (exit " + created.createExit() + "): "
                     + readLog(log) + "; bundle plan: " + plan);
         }
         Runsc.Result st = runsc.run(state(), Runsc.CALL_TIMEOUT, "state", plan.containerId());
@@ -282,6 +284,11 @@ final class RunscSession implements BackendSession {
                 h.descendants().forEach(ProcessHandle::destroyForcibly);
                 h.destroyForcibly();
             });
+        }
+        SandboxKeeper k = keeper;
+        if (k != null) {
+            k.close();
+            keeper = null;
         }
         RunscReaper.removeCgroups(plan.cgroupsPath());
     }
