@@ -20,7 +20,7 @@ import java.util.function.BiPredicate;
  * directory. The kill goes through the engine (the session's kill script), as for an engine exec.
  * Thread-safe.
  */
-final class AgentProcess implements SandboxProcess, ExecAgent.Abortable {
+final class AgentProcess implements SandboxProcess, ExecAgent.Abortable, ExecAgent.StdinOpening {
     private static final int KILLED = 128 + 9;
 
     private final Path dir;
@@ -76,6 +76,11 @@ final class AgentProcess implements SandboxProcess, ExecAgent.Abortable {
         } catch (IOException e) {
             return java.util.OptionalLong.empty();
         }
+    }
+
+    @Override
+    public CompletableFuture<Void> stdinOpened() {
+        return in.channel().thenApply(ch -> null);
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiPredicate;
 import java.util.stream.Stream;
@@ -37,6 +38,15 @@ public final class ExecAgent implements AutoCloseable {
          * ends with that error, and the core then kills the process's tree.
          */
         void fail(RuntimeException why);
+    }
+
+    /** A process of the agent that tells when the command's side opened its stdin FIFO. */
+    public interface StdinOpening {
+        /**
+         * Completes when the JVM's end of the command's stdin FIFO is open, which it is once the command's
+         * shell opened the other end; exceptionally when that open failed or was aborted.
+         */
+        CompletableFuture<Void> stdinOpened();
     }
 
     /** Where the control directory appears inside the container. */

@@ -17,9 +17,11 @@ import java.util.concurrent.TimeUnit;
  * A command of the exec agent whose stdin is closed a little late. gVisor opens the read end of a host
  * FIFO without blocking and then looks for a writer every 100 ms; a writer that opened and closed in
  * between (the JVM closing the stdin of a command that gets none, at once) is never seen, and the
- * command's shell hangs in open(). Closing stdin {@link #DELAY} after the caller did lets gVisor see the
- * writer; a command that reads its stdin to the end so gets EOF that much later, nothing else changes.
- * Thread-safe.
+ * command's shell hangs in open(). So stdin is closed only {@link #DELAY} after both the caller closed it
+ * and the JVM's end had opened (which it does when the command's shell starts opening its end): counted
+ * from the caller's close alone, a busy host that took longer than the delay to fork the command lost
+ * the race and the command hung (seen under a load average above 4). A command that reads its stdin to
+ * the end so gets EOF that much later, nothing else changes. Thread-safe.
  */
 final class LateStdinClose implements SandboxProcess {
     static final Duration DELAY = Duration.ofMillis(400);
@@ -49,13 +51,16 @@ final class LateStdinClose implements SandboxProcess {
                     return;
                 }
                 closed = true;
-                CLOSER.schedule(() -> {
+                CompletableFuture<Void> opened = delegate instanceof ExecAgent.StdinOpening s
+                        ? s.stdinOpened() : CompletableFuture.completedFuture(null);
+                // after a failed or aborted open too: closing then only releases what is left
+                opened.whenComplete((x, t) -> CLOSER.schedule(() -> {
                     try {
                         real.close();
                     } catch (IOException ignored) {
                         // the command is gone: nothing to tell
                     }
-                }, DELAY.toMillis(), TimeUnit.MILLISECONDS);
+                }, DELAY.toMillis(), TimeUnit.MILLISECONDS));
             }
         };
     }
