@@ -30,7 +30,7 @@ import java.util.Set;
  * <pre>
  * fast=none,bubblewrap,...      namespaces, containers, process-level backends
  * slow=gvisor,qemu,...          user-space kernels and VMs (a shorter profile, fewer syscalls)
- * cli=bwrap,docker-run,...      the engine CLI baselines installed here
+ * cli=bwrap,bwrap-direct,docker-run,...      the engine CLI baselines installed here
  * </pre>
  * Usage: {@code BackendList [--only a,b] [--skip a,b] [--variant name[opt=v]]... --out FILE}.
  */
@@ -99,6 +99,7 @@ public final class BackendList {
         String docker = !dockerMeasured ? "the docker backend is not measured in this run (this baseline is its comparison)"
                 : DockerCli.unavailableReason().orElse("");
         entries.add(cliEntry("bwrap", bwrap, cli));
+        entries.add(cliEntry("bwrap-direct", bwrap, cli));
         entries.add(cliEntry("docker-run", docker, cli));
         entries.add(cliEntry("docker-exec", docker, cli));
         Files.createDirectories(out.toAbsolutePath().getParent());

@@ -22,6 +22,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * <ul>
  *   <li>{@code bwrap}: bwrap with exactly the options, arguments and seccomp programs the bubblewrap backend
  *       used (recorded by {@link BwrapCapture}); compare with Startup and ExecLatency of bubblewrap;</li>
+ *   <li>{@code bwrap-direct}: the same bwrap, options and command spawned directly as the JVM's uid, without
+ *       the seccomp programs ({@link BwrapCapture#direct()}): the floor of any one-shot built on bwrap with
+ *       the file system view and namespaces the policy asks for;</li>
  *   <li>{@code docker-run}: {@code docker run --rm <strict flags> IMAGE true}; compare with Startup of docker;</li>
  *   <li>{@code docker-exec}: {@code docker exec CONTAINER true} in a container started once per trial;
  *       compare with ExecLatency of docker.</li>
@@ -32,7 +35,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class CliBaseline {
-    @Param({"bwrap", "docker-run", "docker-exec"})
+    @Param({"bwrap", "bwrap-direct", "docker-run", "docker-exec"})
     public String cli;
 
     private List<String> argv;
@@ -48,13 +51,18 @@ public class CliBaseline {
                 System.out.println("bwrap baseline: " + capture.optionCount()
                         + " options recorded from the bubblewrap backend, arguments " + argv.subList(1, argv.size()));
             }
+            case "bwrap-direct" -> {
+                capture = BwrapCapture.record();
+                argv = capture.direct();
+                System.out.println("bwrap-direct baseline: arguments " + argv.subList(1, argv.size()));
+            }
             case "docker-run" -> argv = DockerCli.runRm(DockerCli.image());
             case "docker-exec" -> {
                 container = DockerCli.startIdle(DockerCli.image());
                 argv = DockerCli.exec(container);
             }
             default -> throw new IllegalArgumentException("CliBaseline: unknown cli '" + cli
-                    + "'; use bwrap, docker-run or docker-exec");
+                    + "'; use bwrap, bwrap-direct, docker-run or docker-exec");
         }
         HostRun.run(argv);
     }

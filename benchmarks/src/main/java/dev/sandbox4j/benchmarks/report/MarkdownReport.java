@@ -13,6 +13,7 @@ final class MarkdownReport {
 
     private static final Map<String, String> CLI_WHAT = Map.of(
             "bwrap", "bwrap with the options, arguments and seccomp programs the bubblewrap backend's launcher passed it (recorded), as the same uid, through `sh` to open them; without the launcher's cgroups and root-staged binds",
+            "bwrap-direct", "the same bwrap, options and command spawned directly by ProcessBuilder as the JVM's uid, without the seccomp programs (the floor of a one-shot built on bwrap)",
             "docker-run", "`docker run --rm` with the strict flags (network none, 512m, 1 cpu, 128 pids, cap-drop ALL, no-new-privileges, read-only, tmpfs /tmp, uid 65534) `IMAGE true`",
             "docker-exec", "`docker exec --user 65534:65534 CONTAINER true` in a container started once per trial with the same flags");
 

@@ -33,6 +33,10 @@ final class TargetChecks {
         out.add(ratio("bwrap CLI with the backend's own options ÷ bare ProcessBuilder spawn (issue 3: \"about 3x\"; for reference)",
                 median("CliBaseline", "cli", "bwrap"), median("Startup", "backend", "host"), Double.NaN, true,
                 "bwrap", "host"));
+        out.add(ratio("bwrap floor: the same bwrap, options and command spawned directly, no seccomp, no launcher, no"
+                        + " cgroups ÷ bare ProcessBuilder spawn (issue 3; what any bwrap-based one-shot costs at least)",
+                median("CliBaseline", "cli", "bwrap-direct"), median("Startup", "backend", "host"), Double.NaN, true,
+                "bwrap-direct", "host"));
         out.add(syscalls());
         out.add(ratio("docker sandbox start (build + exec true + close) ÷ `docker run --rm IMAGE true` (issue 4)",
                 median("Startup", "backend", "docker"), median("CliBaseline", "cli", "docker-run"), 1.0, true,

@@ -96,6 +96,50 @@ public final class BwrapCapture implements AutoCloseable {
         return replay;
     }
 
+    /**
+     * The floor of any one-shot that runs bwrap with these options: the same bwrap, options and command,
+     * spawned directly (no {@code sh}, no {@code setpriv}: as the JVM's uid) and without the seccomp
+     * programs, which would need fds that {@link ProcessBuilder} cannot pass. What is left is the work bwrap
+     * and the kernel do for the namespaces and the file system view that the policy asks for.
+     */
+    public List<String> direct() {
+        try {
+            List<String> options = split(Files.readString(dir.resolve("fd4"), StandardCharsets.UTF_8));
+            List<String> argv = split(Files.readString(dir.resolve("argv"), StandardCharsets.UTF_8));
+            List<String> out = new ArrayList<>(List.of(bwrapPath().orElseThrow().toString()));
+            out.addAll(withoutSeccomp(options));
+            int end = argv.indexOf("--");
+            if (end < 0) {
+                throw new IllegalStateException("bwrap baseline: the recorded bwrap call has no `--` before its command: "
+                        + argv + "; update BwrapCapture");
+            }
+            List<String> leading = withoutSeccomp(argv.subList(0, end));
+            if (!leading.isEmpty()) {
+                // an option outside the fd-4 file that the floor would drop unseen: refuse rather than under-measure
+                throw new IllegalStateException("bwrap baseline: the recorded bwrap call has options " + leading
+                        + " besides --args and the seccomp fds; update BwrapCapture.direct");
+            }
+            out.addAll(argv.subList(end, argv.size()));
+            return List.copyOf(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("bwrap baseline: reading the recording failed", e);
+        }
+    }
+
+    /** {@code options} without the pairs that hand bwrap fds: seccomp programs and {@code --args}. */
+    private static List<String> withoutSeccomp(List<String> options) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < options.size(); i++) {
+            String o = options.get(i);
+            if (o.equals("--seccomp") || o.equals("--add-seccomp-fd") || o.equals("--args")) {
+                i++;
+                continue;
+            }
+            out.add(o);
+        }
+        return out;
+    }
+
     /** How many options bwrap gets, for the report. */
     public int optionCount() {
         try {
