@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One sandbox: one container kept alive by its init, commands run in it through the Exec API. Thread-safe.
+ * One sandbox: one container kept alive by its init; commands run in it through the exec agent when the
+ * session has one (ContainerBackendSupport#useAgent), else through the Exec API. Thread-safe.
  * The workspace is a bind mount of the host directory, so files move on the host side, through the core's
  * files API (it refuses {@code ..} and symlinks, and its tar export stores symlinks as links, never
  * following them); when the container's user is not the JVM's, {@link #files()} wraps it so that what it
