@@ -18,6 +18,7 @@
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
@@ -257,6 +259,8 @@ static void open_port(void) {
     die("no virtio-serial port named sandbox4j.agent");
 }
 
+static void prepare_slots(void);
+
 static void boot(void) {
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -283,22 +287,23 @@ static void boot(void) {
     /* no oom_score_adj: the OOM killer never picks PID 1 (the agent), so a memory hog cannot take it along */
     sethostname("sandbox", 7);
     load_modules();
+    prepare_slots();
     open_port();
 }
 
 /*
- * Powers on every PCIe root-port slot that holds a device but is off, and rescans just that port's bus:
- * the virtiofs devices the host hot-adds after restoring a snapshot (pciehp is off: pcie_ports=compat).
+ * Powers on the slot of every PCIe root port that is off: of all of them (any), or of those holding a device;
+ * enables the ports too when asked. pciehp is off (pcie_ports=compat), so the agent does its work: a device
+ * the host hot-adds after restoring a snapshot appears only in a powered slot.
  */
-static void attach_pci(void) {
+static void power_slots(int any, int enable) {
     DIR *d = opendir("/sys/bus/pci/devices");
     struct dirent *e;
     char path[300];
-    int powered = 0;
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/config", e->d_name);
-        int fd = open(path, O_RDWR | O_CLOEXEC), on = 0;
+        int fd = open(path, O_RDWR | O_CLOEXEC), port = 0;
         uint8_t h[64], c[0x1c];
         if (fd < 0) continue;
         /* small reads: each config byte is an emulated access, and a whole 256-byte space per device costs ms under TCG */
@@ -307,22 +312,42 @@ static void attach_pci(void) {
                 if (pread(fd, c, sizeof c, off) != (ssize_t) sizeof c) break;
                 if (c[0] != 0x10) continue;
                 if ((c[2] & 0xf0) != 0x40 || !(c[3] & 0x01)) break; /* PCIe, but no root port with a slot */
+                port = 1;
                 uint16_t ctl = c[0x18] | c[0x19] << 8;
-                if ((ctl & 0x400) && (c[0x1a] & 0x40)) { /* powered off, a device present */
+                if ((ctl & 0x400) && (any || (c[0x1a] & 0x40))) { /* powered off (and a device present) */
                     ctl = (ctl & ~0x700) | 0x100; /* power controller on, power indicator on */
                     uint8_t w[2] = {ctl & 0xff, ctl >> 8};
-                    on = pwrite(fd, w, 2, off + 0x18) == 2;
+                    if (pwrite(fd, w, 2, off + 0x18) != 2) dprintf(2, "sandbox4j-agent: powering slot %s: %s\n", e->d_name, strerror(errno));
                 }
                 break;
             }
         }
         close(fd);
-        powered |= on;
+        if (port && enable) {
+            snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/enable", e->d_name);
+            if (put_file(path, "1")) dprintf(2, "sandbox4j-agent: enabling %s: %s\n", e->d_name, strerror(errno));
+        }
     }
     if (d) closedir(d);
-    if (powered) { /* one rescan for all slots: resources are assigned and drivers probed in one pass */
-        put_file("/sys/bus/pci/rescan", "1");
-    }
+}
+
+/*
+ * At boot, so before a snapshot is taken: every root port's slot powered on and every port enabled (its bridge
+ * windows were assigned at boot), so that the devices hot-added after a restore need only a bus rescan.
+ * Powering and enabling after the restore (the latter evaluates the ACPI interrupt routing) cost some 1,600
+ * first-time translated blocks under TCG, about 10 ms, in every restored VM; here they cost nothing per sandbox.
+ */
+static void prepare_slots(void) {
+    power_slots(1, 1);
+}
+
+/*
+ * The devices a restored VM got while paused: one rescan for all, resources assigned and drivers probed in
+ * one pass. On a retry (a mount found no device) also the slots that are still off are powered first.
+ */
+static void attach_pci(int retry) {
+    if (retry) power_slots(0, 0);
+    put_file("/sys/bus/pci/rescan", "1");
 }
 
 static int do_mount(const char *tag, const char *path, int ro) {
@@ -330,9 +355,15 @@ static int do_mount(const char *tag, const char *path, int ro) {
     if (mkdirs(path)) return -1;
     if (!attached) { /* the devices a restored VM got while paused: attached before the first mount tries them */
         attached = 1;
-        attach_pci();
+        attach_pci(0);
     }
-    if (mount(tag, path, "virtiofs", MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0), NULL)) return -1;
+    unsigned long flags = MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0);
+    if (mount(tag, path, "virtiofs", flags, NULL)) {
+        if (attached > 1) return -1;
+        attached = 2; /* once: a device whose slot was off */
+        attach_pci(1);
+        if (mount(tag, path, "virtiofs", flags, NULL)) return -1;
+    }
     return 0;
 }
 
@@ -427,8 +458,10 @@ static void child_fail(const char *what, const char *arg, int code) {
     _exit(code);
 }
 
+/* No heap: the standby child (see arm_standby) shares the agent's memory. */
 static void install_filter(uint32_t action, const uint32_t *nrs, uint32_t n) {
-    struct sock_filter *f = calloc(2 * n + 8, sizeof *f);
+    if (2 * n + 8 > BPF_MAXINSNS) { errno = EINVAL; child_fail("seccomp", NULL, 126); }
+    struct sock_filter f[2 * n + 8];
     uint32_t deny = action == 2 ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EPERM;
     int k = 0;
     f[k++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4); /* seccomp_data.arch */
@@ -453,7 +486,8 @@ struct spec {
     char *workdir, **argv, **env;
 };
 
-static void child(const struct spec *s, int pin[2], int pout[2], int perr[2], const char *cg) {
+/* keep: an fd (CLOEXEC) that stays open until the exec, or -1 */
+static void child(const struct spec *s, int pin[2], int pout[2], int perr[2], const char *cg, int keep) {
     char f[128];
     setsid();
     if (cg[0]) {
@@ -461,7 +495,8 @@ static void child(const struct spec *s, int pin[2], int pout[2], int perr[2], co
         if (put_file(f, "0")) child_fail("joining cgroup", cg, 126);
     }
     if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0) _exit(126);
-    syscall(SYS_close_range, 3, ~0u, 0);
+    if (keep < 3) syscall(SYS_close_range, 3, ~0u, 0);
+    else syscall(SYS_close_range, 3, keep - 1, 0), syscall(SYS_close_range, keep + 1, ~0u, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -516,6 +551,104 @@ static pid_t spawn_into(const char *cg, int *joined) {
     return fork();
 }
 
+/*
+ * The first exec's process, made at boot, so before a snapshot is taken: the first command of a restored VM
+ * does not fork. Under TCG the kernel's fork paths and the copy-on-write faults after a fork are translated
+ * afresh in every restored VM (some 900 of the 16,000 blocks a first exec translated: several milliseconds,
+ * more on a busy host), and the standby sits in its exec cgroup with its pipes made already. It shares the
+ * agent's memory (CLONE_VM, on its own stack) and waits on the "go" pipe; on the first EXEC the agent points
+ * it at the request and, as vfork does, waits until it has exec'd or exited (its CLOEXEC end of the "done"
+ * pipe closes), so the request stays valid while it reads it and the agent touches no memory meanwhile.
+ * Later execs fork (see spawn_into). Its uid change makes the shared memory non-dumpable (suid_dumpable is
+ * 0), so a sandboxed process of the same uid cannot ptrace the standby in the moment between its setresuid
+ * and its exec: that memory is the agent's.
+ */
+static struct {
+    pid_t pid;
+    int go, done, done_w, in[2], out[2], err[2];
+    char *stack;
+    size_t stack_size;
+    const struct spec *spec; /* the request, while the agent waits for the exec */
+    char cg[80];
+    long pids, oom;
+} standby = {.pid = -1};
+
+static void child(const struct spec *s, int pin[2], int pout[2], int perr[2], const char *cg, int keep);
+static void started(uint32_t id, struct ex *x, const struct spec *s, pid_t pid, int pin[2], int pout[2], int perr[2]);
+
+static int standby_main(void *arg) {
+    int go = (int) (intptr_t) arg;
+    char b;
+    ssize_t n;
+    while ((n = read(go, &b, 1)) < 0 && errno == EINTR) {}
+    if (n != 1) _exit(0); /* the agent gave it up */
+    child(standby.spec, standby.in, standby.out, standby.err, "", standby.done_w);
+    return 0;
+}
+
+static void close_pair(int p[2]) {
+    if (p[0] >= 0) close(p[0]);
+    if (p[1] >= 0) close(p[1]);
+    p[0] = p[1] = -1;
+}
+
+static void arm_standby(void) {
+    int go[2] = {-1, -1}, done[2] = {-1, -1};
+    int *pairs[] = {standby.in, standby.out, standby.err, go, done};
+    for (int i = 0; i < 5; i++) pairs[i][0] = pairs[i][1] = -1;
+    if (!cg_root[0] || cg_free == 0) return; /* no exec cgroup to put it in: every exec forks */
+    standby.stack_size = 256 * 1024;
+    standby.stack = mmap(NULL, standby.stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    int ok = standby.stack != MAP_FAILED;
+    for (int i = 0; i < 5 && ok; i++) ok = !pipe2(pairs[i], O_CLOEXEC);
+    pid_t pid = -1;
+    char f[128], v[16];
+    if (ok) {
+        standby.done_w = done[1];
+        pid = clone(standby_main, standby.stack + standby.stack_size, CLONE_VM | SIGCHLD, (void *) (intptr_t) go[0]);
+        snprintf(f, sizeof f, "%s/cgroup.procs", cg_pool[cg_free - 1].cg);
+        snprintf(v, sizeof v, "%d", (int) pid);
+        /* it runs nothing of a command before it is in its cgroup (and the cgroup's limits come with INIT) */
+        ok = pid > 0 && !put_file(f, v);
+    }
+    if (!ok) {
+        dprintf(2, "sandbox4j-agent: no standby for the first exec (%s); it forks\n", strerror(errno));
+        if (pid > 0) { kill(pid, SIGKILL); waitpid(pid, NULL, 0); }
+        for (int i = 0; i < 5; i++) close_pair(pairs[i]);
+        if (standby.stack != MAP_FAILED) munmap(standby.stack, standby.stack_size);
+        standby.stack = NULL;
+        return;
+    }
+    close(go[0]);
+    close(done[1]);
+    cg_free--;
+    memcpy(standby.cg, cg_pool[cg_free].cg, sizeof standby.cg);
+    standby.pids = cg_pool[cg_free].pids;
+    standby.oom = cg_pool[cg_free].oom;
+    standby.pid = pid;
+    standby.go = go[1];
+    standby.done = done[0];
+}
+
+/* Hands the request to the standby and waits until it has exec'd (or failed and exited); its pid. */
+static pid_t use_standby(const struct spec *s, int pin[2], int pout[2], int perr[2]) {
+    char **env = environ; /* the child sets environ (for execvp's PATH search), and that memory is this one */
+    pid_t pid = standby.pid;
+    standby.pid = -1;
+    standby.spec = s;
+    memcpy(pin, standby.in, sizeof standby.in);
+    memcpy(pout, standby.out, sizeof standby.out);
+    memcpy(perr, standby.err, sizeof standby.err);
+    char b = 1;
+    if (write(standby.go, &b, 1) != 1) kill(pid, SIGKILL); /* reported as killed by the usual EXIT */
+    while (read(standby.done, &b, 1) < 0 && errno == EINTR) {}
+    close(standby.go);
+    close(standby.done);
+    environ = env;
+    munmap(standby.stack, standby.stack_size); /* the child runs on its own memory now, or not at all */
+    return pid;
+}
+
 static void start_exec(uint32_t id, const struct spec *s) {
     struct ex *x = NULL;
     if (find_ex(id)) { send_error(id, EEXIST, "EXEC: id %u is already running", id); return; }
@@ -523,8 +656,16 @@ static void start_exec(uint32_t id, const struct spec *s) {
     if (!x) { send_error(id, EAGAIN, "EXEC: %d execs already running; wait for one to end", MAXEX); return; }
     if (!s->argv[0]) { send_error(id, EINVAL, "EXEC: empty argv"); return; }
     int pin[2], pout[2], perr[2];
-    if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC)) { send_error(id, errno, "EXEC: pipe: %s", strerror(errno)); return; }
     memset(x, 0, sizeof *x);
+    if (standby.pid > 0) {
+        memcpy(x->cg, standby.cg, sizeof x->cg);
+        x->pids0 = standby.pids;
+        x->oom0 = standby.oom;
+        pid_t pid = use_standby(s, pin, pout, perr);
+        started(id, x, s, pid, pin, pout, perr);
+        return;
+    }
+    if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) || pipe2(perr, O_CLOEXEC)) { send_error(id, errno, "EXEC: pipe: %s", strerror(errno)); return; }
     if (cg_root[0] && cg_free > 0) {
         cg_free--;
         memcpy(x->cg, cg_pool[cg_free].cg, sizeof x->cg);
@@ -546,7 +687,12 @@ static void start_exec(uint32_t id, const struct spec *s) {
     }
     int joined = 0;
     pid_t pid = spawn_into(x->cg, &joined);
-    if (pid == 0) child(s, pin, pout, perr, joined ? "" : x->cg);
+    if (pid == 0) child(s, pin, pout, perr, joined ? "" : x->cg, -1);
+    started(id, x, s, pid, pin, pout, perr);
+}
+
+/* After the child was made: the agent's ends of its pipes, its deadline, and STARTED (or the fork's error). */
+static void started(uint32_t id, struct ex *x, const struct spec *s, pid_t pid, int pin[2], int pout[2], int perr[2]) {
     close(pin[0]); close(pout[1]); close(perr[1]);
     if (pid < 0) {
         send_error(id, errno, "EXEC: fork: %s", strerror(errno));
@@ -819,6 +965,7 @@ int main(int argc, char **argv) {
         if (read(cfd, b, sizeof b - 1) > 0 && atoi(b) > 0 && atoi(b) < 64) last_cap = atoi(b);
         close(cfd);
     }
+    if (init_mode) arm_standby();
     char rel[128] = "test";
     int rfd = open("/proc/sys/kernel/osrelease", O_RDONLY | O_CLOEXEC);
     if (rfd >= 0) { ssize_t n = read(rfd, rel, sizeof rel - 1); close(rfd); rel[n > 0 ? n - 1 : 0] = 0; }

@@ -26,7 +26,7 @@ public final class QemuInstance implements AutoCloseable {
     public static QemuInstance start(List<String> args, RuntimeDir dir, String name) {
         ProcessBuilder pb = new ProcessBuilder().redirectError(dir.resolve("qemu.log").toFile());
         pb.environment().clear();
-        pb.environment().put("PATH", "/usr/bin:/bin"); // for -incoming exec:cat
+        pb.environment().put("PATH", "/usr/bin:/bin"); // for the exec: URI that saves a snapshot
         Process p = Spawner.start(args, pb);
         dir.writePid("qemu", p.pid());
         return new QemuInstance(p, dir, args, name);

@@ -40,9 +40,20 @@ public final class Qmp implements AutoCloseable {
      * Enters command mode: sends qmp_capabilities at once (QEMU reads it after its greeting, so the start
      * saves a round trip), then checks the greeting and the answer.
      */
-    public synchronized void handshake(Duration timeout) throws QmpException {
+    public void handshake(Duration timeout) throws QmpException {
+        handshake(timeout, List.of());
+    }
+
+    /**
+     * Like {@link #handshake(Duration)}, and runs {@code then} in the same write: QEMU answers commands only
+     * once its machine is built, so commands known while it starts cost no round trip of their own. Every
+     * command runs; the first failure is thrown once all answered.
+     */
+    public synchronized void handshake(Duration timeout, List<VmPlan.QmpCommand> then) throws QmpException {
+        StringBuilder batch = new StringBuilder("{\"execute\":\"qmp_capabilities\"}\n");
+        append(batch, then);
         try {
-            out.write("{\"execute\":\"qmp_capabilities\"}\n".getBytes(StandardCharsets.UTF_8));
+            out.write(batch.toString().getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
             throw new QmpException("QMP qmp_capabilities: QEMU is gone (" + e.getMessage() + ")");
@@ -52,8 +63,11 @@ public final class Qmp implements AutoCloseable {
             throw new QmpException("QEMU did not greet with QMP but sent " + greeting);
         }
         JsonNode a = next(timeout, "the answer to qmp_capabilities");
-        if (a.has("error")) {
-            throw new QmpException("QMP qmp_capabilities failed: " + a.get("error").path("desc").asText(a.toString()));
+        QmpException first = a.has("error")
+                ? new QmpException("QMP qmp_capabilities failed: " + a.get("error").path("desc").asText(a.toString())) : null;
+        first = answers(then, timeout, first);
+        if (first != null) {
+            throw first;
         }
     }
 
@@ -82,6 +96,20 @@ public final class Qmp implements AutoCloseable {
      */
     public synchronized void executeAll(List<VmPlan.QmpCommand> commands, Duration timeout) throws QmpException {
         StringBuilder batch = new StringBuilder();
+        append(batch, commands);
+        try {
+            out.write(batch.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            throw new QmpException("QMP " + commands.get(0).command() + ": QEMU is gone (" + e.getMessage() + ")");
+        }
+        QmpException first = answers(commands, timeout, null);
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private static void append(StringBuilder batch, List<VmPlan.QmpCommand> commands) {
         for (VmPlan.QmpCommand c : commands) {
             ObjectNode cmd = JSON.createObjectNode().put("execute", c.command());
             if (!c.arguments().isEmpty()) {
@@ -89,22 +117,17 @@ public final class Qmp implements AutoCloseable {
             }
             batch.append(cmd).append('\n');
         }
-        try {
-            out.write(batch.toString().getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        } catch (IOException e) {
-            throw new QmpException("QMP " + commands.get(0).command() + ": QEMU is gone (" + e.getMessage() + ")");
-        }
-        QmpException first = null;
+    }
+
+    /** Reads the answer of each command in order; the first failure, or {@code first} if that came before. */
+    private QmpException answers(List<VmPlan.QmpCommand> commands, Duration timeout, QmpException first) throws QmpException {
         for (VmPlan.QmpCommand c : commands) {
             JsonNode a = next(timeout, "the answer to " + c.command());
             if (a.has("error") && first == null) {
                 first = new QmpException("QMP " + c.command() + " failed: " + a.get("error").path("desc").asText(a.toString()));
             }
         }
-        if (first != null) {
-            throw first;
-        }
+        return first;
     }
 
     private JsonNode next(Duration timeout, String what) throws QmpException {

@@ -10,18 +10,23 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Starts every QEMU and virtiofsd process through {@code setpriv --pdeathsig KILL}, from one dedicated
- * thread that lives as long as the JVM. The kernel sends the parent-death signal when the thread that
- * forked the child exits, not the process: forking from short-lived caller threads would kill the VM when
- * that thread ends, and forking from a thread that never ends means the VM dies exactly when the JVM does
- * (a crash or {@code kill -9} included). Thread-safe.
+ * Starts every QEMU and virtiofsd process through {@code setpriv --pdeathsig KILL}, from dedicated threads
+ * that live as long as the JVM. The kernel sends the parent-death signal when the thread that forked the
+ * child exits, not the process: forking from short-lived caller threads would kill the VM when that thread
+ * ends, and forking from threads that never end means the VM dies exactly when the JVM does (a crash or
+ * {@code kill -9} included). A few such threads, so that a VM's QEMU and its virtiofsd processes start at
+ * the same time: one thread would queue QEMU, the slowest to start, behind them. Thread-safe.
  */
 public final class Spawner {
     static final String SETPRIV = "/usr/bin/setpriv";
-    private static final ExecutorService THREAD = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "sandbox4j-vm-spawner");
+    /** QEMU and two virtiofsd per VM start at once; more threads are made only as needed, and never end. */
+    private static final int THREADS = 4;
+    private static final AtomicInteger COUNT = new AtomicInteger();
+    private static final ExecutorService THREAD = Executors.newFixedThreadPool(THREADS, r -> {
+        Thread t = new Thread(r, "sandbox4j-vm-spawner-" + COUNT.incrementAndGet());
         t.setDaemon(true);
         return t;
     });

@@ -25,7 +25,7 @@ import java.util.Optional;
  * @param ramFile     guest RAM in this file (shared, so that virtiofsd can map it) instead of an anonymous memfd:
  *                    what a snapshot is saved from and restored into
  * @param incoming    a device-state stream to load instead of booting (microvm snapshot restore); QEMU then
- *                    starts with {@code -incoming defer} and the caller sends migrate-incoming
+ *                    listens on {@link #incomingSocket} and the caller streams the file there (see {@link Incoming})
  */
 public record VmPlan(Machine machine, Accel accel, Path kernel, Path initramfs, String cmdline, long ramMiB, int cpus,
                      int rootPorts, List<FsDevice> fsDevices, boolean fsHotplug, Optional<Path> ramFile, Optional<Path> incoming) {
@@ -42,9 +42,6 @@ public record VmPlan(Machine machine, Accel accel, Path kernel, Path initramfs, 
 
     public VmPlan {
         fsDevices = List.copyOf(fsDevices);
-        if (incoming.isPresent() && incoming.get().toString().contains("'")) {
-            throw new IllegalArgumentException("snapshot path " + incoming.get() + " holds a quote");
-        }
         if (ramFile.isPresent() && ramFile.get().toString().contains(",")) {
             throw new IllegalArgumentException("RAM file path " + ramFile.get() + " holds a comma");
         }
@@ -60,9 +57,9 @@ public record VmPlan(Machine machine, Accel accel, Path kernel, Path initramfs, 
                 Optional.of(file), incoming);
     }
 
-    /** The migrate-incoming URI that loads the device state. */
-    public String incomingUri() {
-        return "exec:cat '" + incoming.orElseThrow() + "'";
+    /** Where QEMU listens for the device state of a restore, in the VM's runtime directory {@code dir}. */
+    public static Path incomingSocket(RuntimeDir dir) {
+        return dir.resolve("in.sock"); // short: unix socket paths end at 107 bytes (RuntimeDir)
     }
 
     public VmPlan withFs(List<FsDevice> devices, boolean hotplug) {
@@ -77,15 +74,24 @@ public record VmPlan(Machine machine, Accel accel, Path kernel, Path initramfs, 
     }
 
     /**
-     * The QMP commands that hot-add the virtiofs devices, one per root port: first the chardev that
-     * connects to its virtiofsd (which must be listening by then), then the device.
+     * The QMP commands that connect QEMU to each share's virtiofsd (which must be listening by then): a
+     * chardev per share. Sent while the snapshot still loads, so that virtiofsd (which sets up its sandbox
+     * once QEMU connects) is ready when its device is added.
      */
-    public List<QmpCommand> hotplugCommands() {
+    public List<QmpCommand> chardevCommands() {
+        List<QmpCommand> out = new ArrayList<>();
+        for (FsDevice d : fsDevices) {
+            out.add(new QmpCommand("chardev-add", Map.of("id", d.id(), "backend", Map.of("type", "socket", "data",
+                    Map.of("server", false, "addr", Map.of("type", "unix", "data", Map.of("path", d.socket().toString())))))));
+        }
+        return out;
+    }
+
+    /** The QMP commands that hot-add the virtiofs devices, one per root port, after {@link #chardevCommands}. */
+    public List<QmpCommand> deviceCommands() {
         List<QmpCommand> out = new ArrayList<>();
         for (int i = 0; i < fsDevices.size(); i++) {
             FsDevice d = fsDevices.get(i);
-            out.add(new QmpCommand("chardev-add", Map.of("id", d.id(), "backend", Map.of("type", "socket", "data",
-                    Map.of("server", false, "addr", Map.of("type", "unix", "data", Map.of("path", d.socket().toString())))))));
             out.add(new QmpCommand("device_add", Map.of("driver", "vhost-user-fs-pci", "bus", "rp" + i, "chardev", d.id(),
                     "tag", d.tag(), "id", "dev-" + d.id())));
         }
@@ -117,9 +123,12 @@ public record VmPlan(Machine machine, Accel accel, Path kernel, Path initramfs, 
         a.addAll(List.of("-m", ramMiB + "M", "-smp", Integer.toString(cpus),
                 "-object", ramFile.map(f -> "memory-backend-file,id=mem,size=" + ramMiB + "M,mem-path=" + f + ",share=on")
                         .orElse("memory-backend-memfd,id=mem,size=" + ramMiB + "M,share=on"), "-numa", "node,memdev=mem",
-                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot", "-nic", "none",
-                "-kernel", kernel.toString(), "-initrd", initramfs.toString(), "-append", cmdline,
-                "-serial", "file:" + dir.resolve("console.log"), "-qmp", "stdio",
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot", "-nic", "none"));
+        if (incoming.isEmpty()) {
+            // a restore loads a booted guest's RAM: QEMU would read and copy the kernel and initramfs for nothing
+            a.addAll(List.of("-kernel", kernel.toString(), "-initrd", initramfs.toString(), "-append", cmdline));
+        }
+        a.addAll(List.of("-serial", "file:" + dir.resolve("console.log"), "-qmp", "stdio",
                 "-chardev", "socket,id=agent,path=" + dir.resolve("agent.sock")));
         if (machine == Machine.MICROVM) {
             // without it virtiofsd refuses the legacy virtio-mmio transport and the guest's mount hangs
@@ -137,7 +146,8 @@ public record VmPlan(Machine machine, Accel accel, Path kernel, Path initramfs, 
                         "-device", "vhost-user-fs-pci,chardev=" + d.id() + ",tag=" + d.tag()));
             }
         }
-        incoming.ifPresent(s -> a.addAll(List.of("-incoming", "defer")));
+        // QEMU listens at once and loads when the stream arrives: no migrate-incoming round trip, no exec of a shell and cat
+        incoming.ifPresent(s -> a.addAll(List.of("-incoming", "unix:" + incomingSocket(dir))));
         return a;
     }
 }

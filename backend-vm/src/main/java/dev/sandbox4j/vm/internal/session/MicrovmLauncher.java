@@ -7,6 +7,7 @@ import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.vm.internal.image.GuestImage;
 import dev.sandbox4j.vm.internal.image.RamImage;
 import dev.sandbox4j.vm.internal.image.VmCache;
+import dev.sandbox4j.vm.internal.qemu.Incoming;
 import dev.sandbox4j.vm.internal.qemu.QemuInstance;
 import dev.sandbox4j.vm.internal.qemu.Qmp;
 import dev.sandbox4j.vm.internal.qemu.VmPlan;
@@ -31,10 +32,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Opens microvm sandboxes: makes sure the snapshot of this guest shape exists, then per sandbox starts
- * virtiofsd for each share and copies the snapshot's RAM while QEMU starts, loads the snapshot, hot-adds
- * the virtiofs devices to the empty root ports while the guest is still paused, continues it and sends
- * INIT (clock, RNG seed, mounts, limits). A snapshot QEMU cannot load, or whose guest does not answer, is
- * evicted, so the next open builds a fresh one. Thread-safe.
+ * virtiofsd for each share and copies the snapshot's RAM while QEMU starts, connects QEMU to the virtiofsd
+ * processes, streams the saved device state into QEMU, hot-adds the virtiofs devices to the empty root ports
+ * while the guest is still paused, continues it and sends INIT (clock, RNG seed, mounts, limits). A snapshot
+ * QEMU cannot load, or whose guest does not answer, is evicted, so the next open builds a fresh one.
+ * Thread-safe.
  */
 public final class MicrovmLauncher {
     public static final Set<String> OPTIONS = Set.of(VmConfig.OPTION_MEMORY, AcceleratorChoice.OPTION, "vm.snapshot",
@@ -82,9 +84,10 @@ public final class MicrovmLauncher {
 
     /**
      * Restores {@code snap} into a new VM. Three things run at once, since each mostly waits on something
-     * else: the virtiofsd processes start (their devices are hot-added over QMP once they listen), the
-     * snapshot's RAM is written into the new RAM file (before QEMU loads the device state, which reads the
-     * guest's virtqueues from RAM), and QEMU starts.
+     * else: the virtiofsd processes start, the snapshot's RAM is written into the new RAM file (before QEMU
+     * loads the device state, which reads the guest's virtqueues from RAM), and QEMU starts. QEMU connects to
+     * the virtiofsd processes while the RAM is still being written (each sets up its own sandbox once
+     * connected), so that their devices are added at once after the load.
      */
     private BackendSession restore(SandboxSpec spec, VmConfig cfg, VmPlan base, String name, AcceleratorChoice.Choice accel,
                                    SnapshotStore store, SnapshotStore.Snapshot snap) {
@@ -113,7 +116,20 @@ public final class MicrovmLauncher {
                 }
                 return t.since();
             }, STARTER);
-            QemuInstance q = s.qemu(plan);
+            CompletableFuture<Long> sharesReady = shares;
+            // with the handshake: the migration capability the saved state needs, and QEMU's connections to
+            // the virtiofsd processes (each then sets up its own sandbox while the RAM is written and the state loads)
+            QemuInstance q = s.qemu(plan, () -> {
+                try {
+                    join(sharesReady);
+                } catch (SandboxException e) {
+                    throw s.failure(e.getMessage(), e);
+                }
+                List<VmPlan.QmpCommand> commands = new ArrayList<>(List.of(new VmPlan.QmpCommand("migrate-set-capabilities",
+                        SnapshotStore.IGNORE_SHARED)));
+                commands.addAll(plan.chardevCommands());
+                return commands;
+            });
             t.mark("QEMU start");
             try {
                 join(ram);
@@ -125,23 +141,16 @@ public final class MicrovmLauncher {
             t.mark("RAM wait");
             try {
                 // only a failure to load the state is the snapshot's fault: then it goes
-                q.qmp().executeAll(List.of(new VmPlan.QmpCommand("migrate-set-capabilities", SnapshotStore.IGNORE_SHARED),
-                        new VmPlan.QmpCommand("migrate-incoming", Map.of("uri", plan.incomingUri()))), VmStarter.QMP_TIMEOUT);
+                Incoming.load(VmPlan.incomingSocket(s.dir()), snap.state(), RESTORE_TIMEOUT);
                 awaitIncoming(q);
-            } catch (Qmp.QmpException e) {
+            } catch (IOException | Qmp.QmpException e) {
                 store.evict(snap);
                 throw s.failure("restoring the snapshot " + snap.state() + " failed (" + e.getMessage()
                         + "); the snapshot was removed and the next open builds a new one", e);
             }
             t.mark("load");
             try {
-                join(shares);
-            } catch (SandboxException e) {
-                throw s.failure(e.getMessage(), e);
-            }
-            t.mark("virtiofsd wait");
-            try {
-                List<VmPlan.QmpCommand> commands = new ArrayList<>(plan.hotplugCommands());
+                List<VmPlan.QmpCommand> commands = new ArrayList<>(plan.deviceCommands());
                 commands.add(new VmPlan.QmpCommand("cont", Map.of()));
                 q.qmp().executeAll(commands, VmStarter.QMP_TIMEOUT);
             } catch (Qmp.QmpException e) {
@@ -194,7 +203,10 @@ public final class MicrovmLauncher {
         }
     }
 
-    /** Waits until QEMU has loaded the whole snapshot (the guest is then paused). */
+    /**
+     * Waits until QEMU reports the loaded snapshot (the guest is then paused): QEMU closes the incoming stream
+     * just before it switches the run state, so this usually answers at the first query.
+     */
     private static void awaitIncoming(QemuInstance q) throws Qmp.QmpException {
         long deadline = System.nanoTime() + RESTORE_TIMEOUT.toNanos();
         while (true) {
@@ -208,7 +220,7 @@ public final class MicrovmLauncher {
             if (!q.alive() || System.nanoTime() > deadline) {
                 throw new Qmp.QmpException(q.alive() ? "loading did not finish within " + RESTORE_TIMEOUT : "QEMU exited while loading");
             }
-            LockSupport.parkNanos(500_000); // loading takes about 10 ms: a finer poll than sleep(1)
+            LockSupport.parkNanos(200_000);
             if (Thread.interrupted()) {
                 Thread.currentThread().interrupt();
                 throw new Qmp.QmpException("interrupted while loading the snapshot");

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Starts the pieces of one VM (virtiofsd per share, the agent socket, QEMU, the agent connection) and,
@@ -70,6 +71,15 @@ final class VmStarter implements AutoCloseable {
 
     /** Starts QEMU and takes its connection to the agent port; the agent's frames are not read yet. */
     QemuInstance qemu(VmPlan plan) {
+        return qemu(plan, List::of);
+    }
+
+    /**
+     * Like {@link #qemu(VmPlan)}, and runs the QMP commands {@code then} gives with the handshake: it is
+     * asked once QEMU has connected to the agent port, while QEMU still builds its machine (and may wait
+     * for what the commands need, or throw a {@link SandboxStartException}).
+     */
+    QemuInstance qemu(VmPlan plan, Supplier<List<VmPlan.QmpCommand>> then) {
         try (AgentSocket socket = new AgentSocket(dir.resolve("agent.sock"))) {
             qemu = QemuInstance.start(plan.args(name, dir), dir, name);
             SocketChannel ch;
@@ -85,10 +95,11 @@ final class VmStarter implements AutoCloseable {
                     q.close();
                 }
             });
-            qemu.qmp().handshake(QMP_TIMEOUT);
+            List<VmPlan.QmpCommand> commands = then.get();
+            qemu.qmp().handshake(QMP_TIMEOUT, commands);
             return qemu;
         } catch (Qmp.QmpException e) {
-            throw failure("QEMU's machine protocol did not come up: " + e.getMessage(), e);
+            throw failure("QEMU's machine protocol did not come up, or refused a command sent with its handshake: " + e.getMessage(), e);
         }
     }
 

@@ -25,21 +25,25 @@ class VmPlanTest {
                     .withIncoming(Path.of("/cache/state")).withRamFile(Path.of("/dev/shm/x/ram"));
             List<String> a = p.args("sandbox4j-test", dir);
             String line = String.join(" ", a);
-            assertThat(p.incomingUri()).isEqualTo("exec:cat '/cache/state'");
             assertThat(line).contains("-M microvm,acpi=on,pcie=on", "memory-backend-file,id=mem,size=1024M,mem-path=/dev/shm/x/ram,share=on",
                     "-global virtio-mmio.force-legacy=false", "-nic none", "-nodefaults", "-qmp stdio", "-no-reboot",
-                    "pcie-root-port,id=rp3,bus=pcie.0,chassis=4", "-incoming defer", "socket,id=agent,path=" + dir.resolve("agent.sock"));
-            // the shares' chardevs and devices come later, over QMP, so that virtiofsd can start while QEMU does
-            assertThat(line).doesNotContain("vhost-user-fs-pci").doesNotContain("fs0.sock").doesNotContain("-netdev");
-            assertThat(p.hotplugCommands()).extracting(VmPlan.QmpCommand::command).containsExactly("chardev-add", "device_add");
-            assertThat(p.hotplugCommands().get(0).arguments()).containsEntry("id", "fs0")
+                    "pcie-root-port,id=rp3,bus=pcie.0,chassis=4", "-incoming unix:" + dir.resolve("in.sock"),
+                    "socket,id=agent,path=" + dir.resolve("agent.sock"));
+            // the shares' chardevs and devices come later, over QMP, so that virtiofsd can start while QEMU does;
+            // a restore loads a booted guest, so QEMU gets no kernel to read
+            assertThat(line).doesNotContain("vhost-user-fs-pci").doesNotContain("fs0.sock").doesNotContain("-netdev")
+                    .doesNotContain("-kernel").doesNotContain("-initrd").doesNotContain("-append");
+            assertThat(p.chardevCommands()).extracting(VmPlan.QmpCommand::command).containsExactly("chardev-add");
+            assertThat(p.chardevCommands().get(0).arguments()).containsEntry("id", "fs0")
                     .extractingByKey("backend").asString().contains("path=" + dir.resolve("fs0.sock"), "server=false");
-            assertThat(p.hotplugCommands().get(1).arguments()).containsEntry("bus", "rp0").containsEntry("tag", "usr")
+            assertThat(p.deviceCommands()).extracting(VmPlan.QmpCommand::command).containsExactly("device_add");
+            assertThat(p.deviceCommands().get(0).arguments()).containsEntry("bus", "rp0").containsEntry("tag", "usr")
                     .containsEntry("driver", "vhost-user-fs-pci").containsEntry("chardev", "fs0");
             VmPlan cold = microvm().withFs(p.fsDevices(), false);
             assertThat(String.join(" ", cold.args("x", dir))).contains("vhost-user-fs-pci,chardev=fs0,tag=usr",
                     "socket,id=fs0,path=" + dir.resolve("fs0.sock"),
-                    "memory-backend-memfd,id=mem,size=1024M,share=on").doesNotContain("-incoming");
+                    "memory-backend-memfd,id=mem,size=1024M,share=on", "-kernel /k -initrd /i -append console=ttyS0")
+                    .doesNotContain("-incoming");
         } finally {
             dir.close();
         }
