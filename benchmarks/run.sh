@@ -101,7 +101,7 @@ jmh 1-fast "$FAST_BENCH" -p backend="host${FAST_TARGETS:+,$FAST_TARGETS}" ${CLI:
 jmh 2-fast-syscalls "${P}SyscallOverhead\." -p backend="host${FAST_TARGETS:+,$FAST_TARGETS}" -p count=$COUNT_FAST \
     "${DD_FAST[@]}"
 if [[ -n $SLOW_TARGETS ]]; then
-    jmh 3-slow "${P}(Startup|TimeToReady|ExecLatency)\." -p backend="$SLOW_TARGETS" "${SLOW[@]}"
+    jmh 3-slow "${P}(Startup|ReadyToExec|TimeToReady|ExecLatency)\." -p backend="$SLOW_TARGETS" "${SLOW[@]}"
     # the host again, with the same smaller dd, so that the ratio compares like with like
     jmh 4-slow-syscalls "${P}SyscallOverhead\." -p backend="host,$SLOW_TARGETS" -p count=$COUNT_SLOW "${DD_SLOW[@]}"
 fi

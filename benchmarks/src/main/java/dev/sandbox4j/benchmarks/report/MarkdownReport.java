@@ -64,6 +64,9 @@ final class MarkdownReport {
 
         latency(b, "Startup", "Startup: `build()` + `exec(\"true\")` + `close()` per invocation",
                 "What one-shot use costs: a fresh sandbox per command.");
+        latency(b, "ReadyToExec", "Ready to exec: `build()` alone, `close()` not timed",
+                "How long `build()` takes to hand back a sandbox that takes commands (a VM: its guest agent answered);"
+                        + " measured for the slow backends.");
         latency(b, "TimeToReady", "Time to the first result: `build()` + `exec(\"true\")`, `close()` not timed",
                 "How long a caller waits before its first command has run; measured for the slow backends, whose close"
                         + " (a VM's shutdown, a container's removal) would otherwise dominate the one-shot figure.");
