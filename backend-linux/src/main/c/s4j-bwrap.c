@@ -17,8 +17,10 @@
  *      root file it can see;
  *   7. PR_SET_PDEATHSIG(SIGKILL) (after the id change, which clears it), then checks that the JVM is still
  *      its parent: bwrap dies with the JVM's spawning thread;
- *   8. exec bwrap --args 4 [--add-seccomp-fd 5] -- PROGRAM..., with an empty environment and only fds
- *      0-2, 3 (the policy's seccomp program, when given), 4 (the options) and 5 (the guard) open.
+ *   8. becomes a child subreaper and forks: the child execs bwrap --args 4 [--add-seccomp-fd 5] -- PROGRAM...,
+ *      with an empty environment and only fds 0-2, 3 (the policy's seccomp program, when given), 4 (the
+ *      options) and 5 (the guard) open; we close ours, reap bwrap and the pid 1 it orphans (see the end of
+ *      bwrap_main), and exit with bwrap's status.
  * "s4j-launch --bwrap-standby [--parent-pid PID] [--cgroup-procs FILE]...": the same, started ahead of its exec
  * (when the session opens): it sets PR_SET_PDEATHSIG, does step 2 at once, then reads FILE's path from
  * stdin (one line; nothing after the newline is read: the rest of stdin is the command's) and goes on with
@@ -61,6 +63,8 @@ static int park(int fd) {
     close(fd);
     return high;
 }
+
+static _Noreturn void reap_below(pid_t bwrap);
 
 int bwrap_standby_main(int argc, char **argv) {
     /* an unused standby must not outlive the JVM either (bwrap_main sets it again after the id change) */
@@ -171,6 +175,41 @@ int bwrap_main(const char *path) {
     }
     bargv[n] = NULL;
     static char *empty[] = {NULL};
-    execve(bwrap, bargv, empty);
-    fail("exec %s", bwrap);
+    /*
+     * bwrap's outer process exits as soon as its pid 1 has reported the command's status, before that pid 1
+     * has finished exiting, which so is orphaned. Re-parented to the host's init it stays a zombie until that
+     * init reaps it (this host's does so about every 1.5 s; a container whose PID 1 is the JVM never does),
+     * and a zombie still counts against the sandbox's pids limit: a loop of quick execs then failed with
+     * EAGAIN ("Can't fork for pid 1") after pids.max of them. So we stay bwrap's parent, as a child
+     * subreaper: the orphan comes to us, and we exit (with bwrap's status) once nothing is left below us.
+     */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("PR_SET_CHILD_SUBREAPER");
+    pid_t self = getpid();
+    pid_t child = fork();
+    if (child < 0) fail("fork bwrap");
+    if (child == 0) {
+        /* a fork clears the parent-death signal: bwrap dies with us (and sets its own, --die-with-parent) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail("PR_SET_PDEATHSIG");
+        if (getppid() != self) _exit(137);
+        execve(bwrap, bargv, empty);
+        fail("exec %s", bwrap);
+    }
+    reap_below(child);
+}
+
+/*
+ * The launcher's last role: keeps none of bwrap's fds (so EOF on the JVM's pipes comes from the sandbox
+ * alone), reaps bwrap and every orphan re-parented to us, then exits with bwrap's status (128 + the signal
+ * when a signal ended it, as the JVM reports a signalled child).
+ */
+static _Noreturn void reap_below(pid_t bwrap) {
+    for (int fd = 0; fd <= GUARD_FD; fd++) close(fd);
+    int code = FAIL_STATUS, st;
+    for (;;) {
+        pid_t p = waitpid(-1, &st, 0);
+        if (p < 0 && errno == EINTR) continue;
+        if (p < 0) break; /* ECHILD: nothing is left below us */
+        if (p == bwrap) code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    _exit(code);
 }

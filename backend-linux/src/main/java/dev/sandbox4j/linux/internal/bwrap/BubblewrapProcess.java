@@ -9,8 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
 
 /**
- * One exec: a bwrap process whose pid namespace holds everything the command started. Killing bwrap
- * (SIGKILL) makes its pid 1 die (bwrap's --die-with-parent), and the kernel then kills every process of
+ * One exec: the launcher, parent of a bwrap whose pid namespace holds everything the command started.
+ * Killing the launcher and bwrap (SIGKILL) makes its pid 1 die (--die-with-parent), and the kernel then kills every process of
  * that namespace, so children that hold stdout open, double-forked daemons and fork bombs all die and both
  * streams reach EOF. Thread-safe.
  */

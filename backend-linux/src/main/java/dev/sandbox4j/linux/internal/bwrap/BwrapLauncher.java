@@ -21,9 +21,11 @@ import java.util.concurrent.Future;
 /**
  * Starts one bwrap run through the static launcher {@code s4j-launch --bwrap FILE} (src/main/c/s4j-bwrap.c),
  * one exec that joins the sandbox's cgroups, stages the binds of {@link StagedBinds} as root, lowers the
- * rlimits, becomes the host's nobody when the JVM is root, sets PR_SET_PDEATHSIG and execs bwrap with the
- * options on fd 4, the seccomp program on fd 3 and the setuid guard on fd 5. The launcher and bwrap are
- * one process, so {@link Process#pid()} is bwrap's. FILE holds every argument NUL-separated (environment
+ * rlimits, becomes the host's nobody when the JVM is root, sets PR_SET_PDEATHSIG and starts bwrap with the
+ * options on fd 4, the seccomp program on fd 3 and the setuid guard on fd 5. The launcher stays bwrap's
+ * parent as a child subreaper, so that the pid 1 bwrap orphans is reaped at once instead of staying a
+ * zombie that counts against the pids limit; it ends, with bwrap's status, when nothing is left below it,
+ * and {@link Process#pid()} is its pid. FILE holds every argument NUL-separated (environment
  * values never show in the host's process list) and is deleted by the launcher once read. Java starts
  * children with no fd above 2 and the launcher opens only 3 to 5, which bwrap closes once read, so the
  * sandbox inherits no other descriptor; the launcher's and bwrap's environments are empty.
