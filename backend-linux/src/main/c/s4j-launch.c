@@ -565,7 +565,18 @@ int main(int argc, char **argv) {
         dprintf(STDERR_FILENO, "s4j-launch: %s\n", msg);
         return FAIL_STATUS;
     }
-    if (clen > 0) return atoi(code);
+    if (clen > 0) {
+        /*
+         * The command's status is in. Pid 1 exits right after it when nothing else runs in the namespace:
+         * reap it then. Left to the host's init it stayed a zombie until that init got round to it (this
+         * host's: about every 1.5 s; a container whose PID 1 is the JVM: never), counted against pids.max,
+         * and a loop of quick execs failed with EAGAIN after pids.max of them. A pid 1 that keeps running
+         * for what the command left behind goes on without us after this bounded wait, as before.
+         */
+        struct pollfd gone = {child, POLLIN, 0};
+        if (poll(&gone, 1, PID1_GRACE_MS) > 0) waitpid(init, NULL, 0);
+        return atoi(code);
+    }
     int st;
     if (waitpid(init, &st, 0) < 0) fail("waitpid pid 1");
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

@@ -34,6 +34,8 @@
 #include <unistd.h>
 
 #define FAIL_STATUS 125
+/* how long the namespaces launcher waits for pid 1 to exit after the command did, to reap it */
+#define PID1_GRACE_MS 100
 #define MAX_LIST 512
 
 /* The file-system operations, in order; BIND to RO_BIND_OWN are binds (their sources cloned first). */

@@ -228,4 +228,19 @@ class NamespacesLauncherTest {
                 .satisfies(m -> assertThat((Integer) m & 06000).isZero());
         assertThat(Files.getAttribute(ws.resolve("x"), "unix:uid")).isEqualTo(0);
     }
+
+    /**
+     * Pid 1 exits right after the command; the launcher reaps it. Left to the host's init it stayed a zombie
+     * counted against pids.max (this host's init reaps orphans every ~1.5 s), and the 21st quick exec failed
+     * at "fork the command: Resource temporarily unavailable".
+     */
+    @Test
+    void manyQuickExecsInOneSandboxNeverRunIntoThePidsLimit() {
+        Assumptions.assumeTrue(dev.sandbox4j.linux.internal.cgroup.CgroupSandbox.probe().available(), "cgroups are needed for a pids limit");
+        Sandbox s = sandbox(IsolationPolicy.strict().toBuilder().limits(l -> l.pids(20)).build());
+        for (int i = 0; i < 200; i++) {
+            ExecResult r = s.exec(Command.of("true"));
+            assertThat(r.exitCode()).as("exec %d of true: %s", i, r.stderr()).isZero();
+        }
+    }
 }
