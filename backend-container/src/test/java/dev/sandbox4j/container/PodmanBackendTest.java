@@ -40,6 +40,15 @@ class PodmanBackendTest {
             pid = p.getAsLong();
             assertThat(ProcessHandle.of(pid).map(h -> h.info().commandLine().orElse("")).orElse(""))
                     .contains("system").contains("service");
+            // what the service starts (conmon) inherits its working directory, and wrote files there: not the JVM's
+            java.nio.file.Path cwd;
+            try {
+                cwd = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc", Long.toString(pid), "cwd"));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            assertThat(cwd).as("the service's working directory").isNotEqualTo(java.nio.file.Path.of("").toAbsolutePath())
+                    .satisfies(d -> assertThat(d.getFileName().toString()).startsWith("sandbox4j-podman-"));
             a.close();
             assertThat(PodmanService.pid()).as("one sandbox still open").hasValue(pid);
             assertThat(b.exec(Command.of("echo", "b")).stdout()).isEqualTo("b\n");

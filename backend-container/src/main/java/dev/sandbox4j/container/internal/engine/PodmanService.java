@@ -71,8 +71,10 @@ public final class PodmanService {
             Files.createDirectories(dir);
             Path socket = dir.resolve("podman.sock");
             Path log = dir.resolve("service.log");
+            // its own directory as the working directory: what it starts inherits it (conmon wrote an empty
+            // "oom" file into the JVM's working directory when a container was OOM-killed)
             process = new ProcessBuilder("podman", "system", "service", "--time=0", "unix://" + socket)
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
             endpoint = Endpoint.unix(socket, "private podman system service, pid " + process.pid());
             hookOnce();
