@@ -2,10 +2,7 @@ package dev.sandbox4j.container;
 
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.SandboxBuilder;
-import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.testkit.SandboxContractTest;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * The core contract kit against {@code gvisor}: strict() less what gVisor does not claim (pids limit,
@@ -29,13 +26,6 @@ class GvisorContractTest extends SandboxContractTest {
 
     @Override
     protected SandboxBuilder configure(SandboxBuilder builder) {
-        try {
-            return builder.image(SandboxImage.rootfs(TestImages.busyboxRootfs()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return builder.image(TestImages.busyboxImage());
     }
 }

@@ -24,6 +24,18 @@ final class TestImages {
     private TestImages() {
     }
 
+    /** {@link #busyboxRootfs()} as an image, for a contract test's builder (its checked exceptions unchecked). */
+    static dev.sandbox4j.SandboxImage busyboxImage() {
+        try {
+            return dev.sandbox4j.SandboxImage.rootfs(busyboxRootfs());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The busybox rootfs tarball; fails the test when the host has no static busybox (apt-get install busybox-static). */
     static synchronized Path busyboxRootfs() throws IOException, InterruptedException {
         if (!Files.isExecutable(BUSYBOX)) {
