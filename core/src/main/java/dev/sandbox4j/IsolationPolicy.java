@@ -28,8 +28,9 @@ import java.util.function.UnaryOperator;
  *   <tr><td>output per stream</td><td>1m</td><td>4m</td><td>16m</td></tr>
  *   <tr><td>file size</td><td>64m</td><td>1g</td><td>no limit</td></tr>
  *   <tr><td>open files</td><td>256</td><td>1024</td><td>no limit</td></tr>
+ *   <tr><td>disk (workspace, tmpfs paths and writable mounts together)</td><td>1g</td><td>10g</td><td>no limit</td></tr>
  *   <tr><td>syscalls</td><td>default deny profile</td><td>default deny profile</td><td>no filter</td></tr>
- *   <tr><td>process</td><td>own pids, uid 65534, no new privileges, no capabilities</td><td>same</td><td>host's view, JVM's user</td></tr>
+ *   <tr><td>process</td><td>own pids, a host uid of the sandbox's own, no new privileges, no capabilities</td><td>same</td><td>host's view, JVM's user</td></tr>
  *   <tr><td>environment</td><td colspan="3">PATH, HOME=/tmp, LANG=C.UTF-8, TERM=dumb; nothing of the host</td></tr>
  * </table>
  */
@@ -46,14 +47,16 @@ public record IsolationPolicy(FilesystemPolicy filesystem, NetworkPolicy network
     public static IsolationPolicy strict() {
         return new IsolationPolicy(FilesystemPolicy.isolatedView(), NetworkPolicy.none(),
                 new ResourceLimits(Optional.of(DataSize.ofMiB(512)), OptionalDouble.of(1), OptionalInt.of(128),
-                        Duration.ofSeconds(30), DataSize.ofMiB(1), Optional.of(DataSize.ofMiB(64)), OptionalInt.of(256)),
+                        Duration.ofSeconds(30), DataSize.ofMiB(1), Optional.of(DataSize.ofMiB(64)), OptionalInt.of(256),
+                        Optional.of(DataSize.ofGiB(1))),
                 SyscallPolicy.defaultProfile(), ProcessPolicy.isolated(), EnvironmentPolicy.defaults());
     }
 
     public static IsolationPolicy standard() {
         return new IsolationPolicy(FilesystemPolicy.isolatedView(), NetworkPolicy.loopback(),
                 new ResourceLimits(Optional.of(DataSize.ofGiB(2)), OptionalDouble.of(2), OptionalInt.of(512),
-                        Duration.ofMinutes(5), DataSize.ofMiB(4), Optional.of(DataSize.ofGiB(1)), OptionalInt.of(1024)),
+                        Duration.ofMinutes(5), DataSize.ofMiB(4), Optional.of(DataSize.ofGiB(1)), OptionalInt.of(1024),
+                        Optional.of(DataSize.ofGiB(10))),
                 SyscallPolicy.defaultProfile(), ProcessPolicy.isolated(), EnvironmentPolicy.defaults());
     }
 

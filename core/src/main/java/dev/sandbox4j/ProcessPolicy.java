@@ -10,8 +10,13 @@ import java.util.TreeSet;
  *
  * @param isolatePids      true: the sandbox sees and signals only its own processes (a pid namespace or
  *                         a VM); false: it may see the host's
- * @param uid              the user id the command runs as inside the sandbox; empty: the backend's default
- *                         (for {@code none}, the JVM's own user)
+ * @param uid              the user id the command runs as inside the sandbox. Empty (the presets' choice): the
+ *                         sandbox's own unprivileged user, which runs on the host as a uid that no other
+ *                         sandbox and no host process has; inside a user namespace or a guest kernel it shows
+ *                         as {@value #NOBODY}, where the sandbox shares the host's ids (chroot, nspawn, the
+ *                         container engines) as that host uid itself; for {@code none}, the JVM's own user.
+ *                         A uid named here needs the RUN_AS_UID capability: only a backend that maps it onto
+ *                         the sandbox's own host uid claims it
  * @param noNewPrivileges  true: setuid binaries and file capabilities grant nothing (PR_SET_NO_NEW_PRIVS)
  * @param dropCapabilities true: the command holds no Linux capability but those in {@code keepCapabilities}
  * @param keepCapabilities capability names kept when dropping, e.g. {@code CAP_NET_BIND_SERVICE}
@@ -19,7 +24,7 @@ import java.util.TreeSet;
 public record ProcessPolicy(boolean isolatePids, OptionalInt uid, boolean noNewPrivileges,
                             boolean dropCapabilities, Set<String> keepCapabilities) {
 
-    /** The uid of {@code nobody}, the default user inside strict and standard sandboxes. */
+    /** The uid the sandbox's own user shows inside a user namespace or a guest when the policy names none. */
     public static final int NOBODY = 65534;
 
     public ProcessPolicy {
@@ -43,9 +48,9 @@ public record ProcessPolicy(boolean isolatePids, OptionalInt uid, boolean noNewP
         }
     }
 
-    /** Own pid namespace, uid 65534, no new privileges, no capabilities. */
+    /** Own pid namespace, the sandbox's own unprivileged user, no new privileges, no capabilities. */
     public static ProcessPolicy isolated() {
-        return new ProcessPolicy(true, OptionalInt.of(NOBODY), true, true, Set.of());
+        return new ProcessPolicy(true, OptionalInt.empty(), true, true, Set.of());
     }
 
     /** The host's processes visible, the JVM's user, nothing dropped. */

@@ -18,12 +18,18 @@ import java.util.OptionalInt;
  *                  drained and dropped and the result says truncated. Always enforced (by the core).
  * @param fileSize  the largest file a process may write (RLIMIT_FSIZE; a write past it fails with EFBIG)
  * @param openFiles the most file descriptors one process may hold open (RLIMIT_NOFILE)
+ * @param disk      what the sandbox may store on the host, all its writable places together: the workspace,
+ *                  the tmpfs paths and its other writable mounts. A write past it fails inside with ENOSPC and
+ *                  raises a {@code limits.disk} violation. Only storage the library makes can be bounded: with
+ *                  a disk limit the workspace must be the library's own (no {@code workspace(dir)}) and no
+ *                  mount may be writable, else {@code build()} refuses the policy. At least 1 MiB.
  */
 public record ResourceLimits(Optional<DataSize> memory, OptionalDouble cpus, OptionalInt pids, Duration wallTime,
-                             DataSize maxOutput, Optional<DataSize> fileSize, OptionalInt openFiles) {
+                             DataSize maxOutput, Optional<DataSize> fileSize, OptionalInt openFiles,
+                             Optional<DataSize> disk) {
 
     public ResourceLimits {
-        if (memory == null || cpus == null || pids == null || fileSize == null || openFiles == null) {
+        if (memory == null || cpus == null || pids == null || fileSize == null || openFiles == null || disk == null) {
             throw new InvalidInputException("limits: use Optional.empty() for no limit, not null");
         }
         if (memory.isPresent() && memory.get().bytes() < 4L * 1024 * 1024) {
@@ -45,12 +51,21 @@ public record ResourceLimits(Optional<DataSize> memory, OptionalDouble cpus, Opt
             throw new InvalidInputException("limits.openFiles: " + openFiles.getAsInt()
                     + " must be at least 3 (stdin, stdout, stderr)");
         }
+        if (disk.isPresent() && disk.get().bytes() < 1024L * 1024) {
+            throw new InvalidInputException("limits.disk: " + disk.get() + " is below 1m; give at least 1m (e.g. 1g)");
+        }
+    }
+
+    /** The given limits and no disk limit. */
+    public ResourceLimits(Optional<DataSize> memory, OptionalDouble cpus, OptionalInt pids, Duration wallTime,
+                          DataSize maxOutput, Optional<DataSize> fileSize, OptionalInt openFiles) {
+        this(memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles, Optional.empty());
     }
 
     /** No limit but the always-enforced defaults: wall time 30s and 1 MiB of output per stream. */
     public static ResourceLimits unlimited() {
         return new ResourceLimits(Optional.empty(), OptionalDouble.empty(), OptionalInt.empty(),
-                Duration.ofSeconds(30), DataSize.ofMiB(1), Optional.empty(), OptionalInt.empty());
+                Duration.ofSeconds(30), DataSize.ofMiB(1), Optional.empty(), OptionalInt.empty(), Optional.empty());
     }
 
     public Builder toBuilder() {
@@ -66,6 +81,7 @@ public record ResourceLimits(Optional<DataSize> memory, OptionalDouble cpus, Opt
         private DataSize maxOutput;
         private Optional<DataSize> fileSize;
         private OptionalInt openFiles;
+        private Optional<DataSize> disk;
 
         Builder(ResourceLimits from) {
             memory = from.memory;
@@ -75,6 +91,7 @@ public record ResourceLimits(Optional<DataSize> memory, OptionalDouble cpus, Opt
             maxOutput = from.maxOutput;
             fileSize = from.fileSize;
             openFiles = from.openFiles;
+            disk = from.disk;
         }
 
         public Builder memory(DataSize size) {
@@ -137,8 +154,19 @@ public record ResourceLimits(Optional<DataSize> memory, OptionalDouble cpus, Opt
             return this;
         }
 
+        /** At most {@code size} stored by the sandbox on the host, all its writable places together. */
+        public Builder disk(DataSize size) {
+            disk = Optional.of(size);
+            return this;
+        }
+
+        public Builder noDiskLimit() {
+            disk = Optional.empty();
+            return this;
+        }
+
         public ResourceLimits build() {
-            return new ResourceLimits(memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles);
+            return new ResourceLimits(memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles, disk);
         }
     }
 }

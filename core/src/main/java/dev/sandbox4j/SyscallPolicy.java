@@ -23,7 +23,10 @@ public record SyscallPolicy(Set<String> denied, Action action) {
      * The default profile: the families a sandboxed program never needs and an escape often does: mounts
      * and pivot_root, namespaces (unshare, setns), ptrace and cross-process memory, kexec, bpf,
      * perf_event_open, userfaultfd, keyrings, kernel modules, reboot, swap, clock setting, acct, quotas,
-     * file handles (open_by_handle_at), iopl/ioperm, syslog, personality and the new mount API.
+     * file handles (open_by_handle_at), iopl/ioperm, syslog, personality, the new mount API and io_uring
+     * (whose queued operations pass no system-call filter). Every backend that claims the filter also
+     * denies what {@link dev.sandbox4j.spi.SyscallTable} adds to any policy: namespace-creating clones,
+     * set-id modes and, without the host's network, AF_VSOCK sockets.
      */
     public static final Set<String> DEFAULT_DENIED = Collections.unmodifiableSet(new TreeSet<>(Set.of(
             "mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
@@ -32,7 +35,8 @@ public record SyscallPolicy(Set<String> denied, Action action) {
             "add_key", "request_key", "keyctl", "init_module", "finit_module", "delete_module",
             "reboot", "swapon", "swapoff", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
             "acct", "quotactl", "open_by_handle_at", "name_to_handle_at", "iopl", "ioperm", "syslog",
-            "personality", "lookup_dcookie", "vhangup", "uselib", "nfsservctl")));
+            "personality", "lookup_dcookie", "vhangup", "uselib", "nfsservctl",
+            "io_uring_setup", "io_uring_enter", "io_uring_register")));
 
     public SyscallPolicy {
         if (denied == null || action == null) {

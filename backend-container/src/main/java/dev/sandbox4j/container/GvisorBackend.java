@@ -109,7 +109,7 @@ public final class GvisorBackend implements SandboxBackend {
             Map<String, String> options = new HashMap<>(spec.options());
             options.keySet().removeAll(OWN_OPTIONS);
             return support.open(new SandboxSpec(spec.sandboxId(), spec.sessionLabel(), spec.policy(), spec.image(),
-                    spec.workspace(), options, spec.events()));
+                    spec.workspace(), options, spec.events(), spec.host()));
         }
         for (String key : spec.options().keySet()) {
             if (key.startsWith("gvisor.") && !OWN_OPTIONS.contains(key)) {

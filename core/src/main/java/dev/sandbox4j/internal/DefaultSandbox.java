@@ -13,9 +13,12 @@ import dev.sandbox4j.SandboxEvent;
 import dev.sandbox4j.SandboxException;
 import dev.sandbox4j.SandboxFiles;
 import dev.sandbox4j.internal.exec.ExecSettings;
+import dev.sandbox4j.internal.exec.ExecThreads;
 import dev.sandbox4j.internal.exec.RunningExecution;
 import dev.sandbox4j.internal.files.TempWorkspace;
 import dev.sandbox4j.internal.files.WorkspaceFiles;
+import dev.sandbox4j.internal.host.SandboxHosts;
+import dev.sandbox4j.internal.host.SetIdSweep;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.ProcessRequest;
 import dev.sandbox4j.spi.SandboxProcess;
@@ -36,7 +39,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The one {@link Sandbox} implementation: it resolves each command against the policy (environment,
  * working directory, timeout, output cap), has the backend session spawn it and the exec engine follow
- * it, and tells the listeners. Thread-safe; no lock is held while a listener or the backend runs.
+ * it, and tells the listeners. After every exec, and at close, it sweeps the sandbox's writable trees for
+ * set-id files ({@link SetIdSweep}: the last line behind each backend's set-id guard). Thread-safe; no
+ * lock is held while a listener or the backend runs.
  */
 final class DefaultSandbox implements Sandbox {
     private static final System.Logger LOG = System.getLogger("dev.sandbox4j");
@@ -47,22 +52,26 @@ final class DefaultSandbox implements Sandbox {
     private final String backend;
     private final IsolationPolicy policy;
     private final BackendSession session;
+    private final SandboxHosts.Prepared host;
     private final Path hostWorkspace;
     private final boolean tempWorkspace;
     private final EventFanout events;
+    /** True while a sweep is queued and not yet started: exec ends meanwhile need no sweep of their own. */
+    private final AtomicBoolean sweepQueued = new AtomicBoolean();
     private final SandboxFiles files;
     private final AtomicLong execIds = new AtomicLong();
     private final Set<RunningExecution> running = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    DefaultSandbox(String id, String backend, IsolationPolicy policy, BackendSession session, Path hostWorkspace,
-                   boolean tempWorkspace, EventFanout events) {
+    DefaultSandbox(String id, String backend, IsolationPolicy policy, BackendSession session, SandboxHosts.Prepared host,
+                   EventFanout events) {
         this.id = id;
         this.backend = backend;
         this.policy = policy;
         this.session = session;
-        this.hostWorkspace = hostWorkspace;
-        this.tempWorkspace = tempWorkspace;
+        this.host = host;
+        this.hostWorkspace = host.workspace();
+        this.tempWorkspace = host.temporary();
         this.events = events;
         this.files = session.files().orElseGet(() -> new WorkspaceFiles(hostWorkspace, session.workspacePath()));
         ShutdownCloser.register(this);
@@ -137,6 +146,7 @@ final class DefaultSandbox implements Sandbox {
                 command.stdin(), mode, listener, t0);
         RunningExecution e = RunningExecution.prepare(process, settings, (done, r) -> {
             running.remove(done);
+            sweepSoon();
             events.emit(new SandboxEvent.ExecFinished(id, Instant.now(), execId, r));
         });
         running.add(e);
@@ -166,6 +176,24 @@ final class DefaultSandbox implements Sandbox {
         }
         env.putAll(command.env());
         return env;
+    }
+
+    /** Queues one sweep of the writable trees, unless one is queued already. */
+    private void sweepSoon() {
+        if (sweepQueued.compareAndSet(false, true)) {
+            ExecThreads.workers().execute(() -> {
+                sweepQueued.set(false);
+                report(host.sweep());
+            });
+        }
+    }
+
+    private void report(SetIdSweep.Result r) {
+        if (r.stripped() > 0) {
+            events.violation("filesystem.setid", r.stripped() + " file(s) with a set-id bit were found in the sandbox's"
+                    + " writable host directories and the bit was cleared (a backend's set-id guard let it through, or"
+                    + " it was put there from the host)");
+        }
     }
 
     private ExecException closedException(Command command) {
@@ -204,6 +232,7 @@ final class DefaultSandbox implements Sandbox {
                         + " did not report the exit of this command after it was killed");
             }
         }
+        report(host.finalSweep());
         if (tempWorkspace) {
             try {
                 TempWorkspace.delete(hostWorkspace);
@@ -212,6 +241,7 @@ final class DefaultSandbox implements Sandbox {
                         + " of sandbox " + id + "; Reaper.reapLeftovers() removes it once this JVM has ended", e);
             }
         }
+        host.close();
         events.emit(new SandboxEvent.Closed(id, Instant.now()));
     }
 

@@ -1,6 +1,8 @@
 package dev.sandbox4j.internal;
 
 import dev.sandbox4j.internal.files.TempWorkspace;
+import dev.sandbox4j.internal.host.JvmIds;
+import dev.sandbox4j.internal.host.Staging;
 import dev.sandbox4j.internal.select.BackendRegistry;
 import dev.sandbox4j.spi.SandboxBackend;
 import dev.sandbox4j.spi.SessionLabels;
@@ -14,7 +16,7 @@ import java.util.Optional;
 
 /**
  * What {@link dev.sandbox4j.Reaper} does: asks every backend to reap, then removes the core's own temp
- * workspaces whose owning JVM has ended. Live sessions' resources are never touched. Never throws.
+ * workspaces and private mount directories (with their disk storage) whose owning JVM has ended. Live sessions' resources are never touched. Never throws.
  */
 public final class ReaperImpl {
     private static final System.Logger LOG = System.getLogger("dev.sandbox4j");
@@ -37,6 +39,9 @@ public final class ReaperImpl {
             }
         }
         removed.addAll(reapWorkspaces());
+        if (JvmIds.root()) {
+            removed.addAll(Staging.reap());
+        }
         return removed;
     }
 

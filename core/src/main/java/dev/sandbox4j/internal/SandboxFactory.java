@@ -9,13 +9,16 @@ import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.SandboxListener;
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.internal.files.TempWorkspace;
+import dev.sandbox4j.internal.host.SandboxHosts;
 import dev.sandbox4j.internal.select.BackendRegistry;
 import dev.sandbox4j.spi.BackendSession;
+import dev.sandbox4j.spi.IsolationLevel;
 import dev.sandbox4j.spi.SandboxBackend;
 import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.spi.SessionLabels;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -25,8 +28,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Opens a sandbox: picks the backend (which refuses what it cannot enforce), prepares the workspace,
- * has the backend open its session and wraps it. On any failure nothing is left behind. Stateless.
+ * Opens a sandbox: picks the backend (which refuses what it cannot enforce), prepares the host side (the
+ * sandbox's host ids, the workspace, every host path pinned: {@link SandboxHosts}), has the backend open
+ * its session and wraps it. On any failure nothing is left behind. Stateless.
  */
 public final class SandboxFactory {
     private static final System.Logger LOG = System.getLogger("dev.sandbox4j");
@@ -40,24 +44,26 @@ public final class SandboxFactory {
         String name = BackendRegistry.requestedName(backend);
         SandboxBackend chosen = BackendRegistry.global().choose(name, policy, image);
         String id = newId();
-        Path ws = workspace.isPresent() ? checkWorkspace(workspace.get()) : TempWorkspace.create(id);
-        boolean temp = workspace.isEmpty();
+        Optional<Path> callerWorkspace = workspace.map(SandboxFactory::checkWorkspace);
+        SandboxHosts.Prepared host = SandboxHosts.prepare(id, policy, image, callerWorkspace,
+                chosen.isolation() != IsolationLevel.NONE);
         EventFanout events = new EventFanout(id, listeners);
-        SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, image, ws, options, events);
         BackendSession session;
         try {
+            SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, image, host.workspace(), options, events,
+                    host.host());
             session = chosen.open(spec);
             if (session == null) {
                 throw new SandboxStartException("backend " + chosen.name() + " returned no session (a backend bug)");
             }
         } catch (SandboxException e) {
-            discard(temp, ws);
+            discard(host);
             throw e;
         } catch (RuntimeException | LinkageError e) {
-            discard(temp, ws);
+            discard(host);
             throw new SandboxStartException("backend " + chosen.name() + " failed to open sandbox " + id + ": " + e, e);
         }
-        DefaultSandbox sandbox = new DefaultSandbox(id, chosen.name(), policy, session, ws, temp, events);
+        DefaultSandbox sandbox = new DefaultSandbox(id, chosen.name(), policy, session, host, events);
         events.emit(new SandboxEvent.Created(id, Instant.now(), chosen.name(), policy));
         return sandbox;
     }
@@ -70,27 +76,23 @@ public final class SandboxFactory {
     }
 
     private static Path checkWorkspace(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new InvalidInputException("workspace: '" + dir + "' does not exist or is not a directory; create it"
-                    + " first, or leave .workspace() out to get a fresh temp directory");
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new InvalidInputException("workspace: '" + dir + "' does not exist or is not a directory"
+                    + (Files.isSymbolicLink(dir) ? " (it is a symbolic link, which sandbox4j never follows: give the real path)"
+                    : "") + "; create it first, or leave .workspace() out to get a fresh temp directory");
         }
-        try {
-            // backends mount or share it: give them the real path, without symlinks on the way
-            return dir.toRealPath();
-        } catch (IOException e) {
-            throw new InvalidInputException("workspace: '" + dir + "' cannot be resolved (" + e.getMessage() + ")", e);
-        }
+        return dir;
     }
 
-    private static void discard(boolean temp, Path ws) {
-        if (!temp) {
-            return;
+    private static void discard(SandboxHosts.Prepared host) {
+        if (host.temporary()) {
+            try {
+                TempWorkspace.delete(host.workspace());
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not delete the temp workspace " + host.workspace()
+                        + " after a failed start; Reaper.reapLeftovers() removes it once this JVM has ended", e);
+            }
         }
-        try {
-            TempWorkspace.delete(ws);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "could not delete the temp workspace " + ws
-                    + " after a failed start; Reaper.reapLeftovers() removes it once this JVM has ended", e);
-        }
+        host.close();
     }
 }

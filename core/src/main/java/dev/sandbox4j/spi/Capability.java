@@ -22,13 +22,19 @@ public enum Capability {
     PIDS_LIMIT,
     FILE_SIZE_LIMIT,
     OPEN_FILES_LIMIT,
+    /** {@code limits.disk}: what the sandbox stores on the host, all its writable places together, bounded. */
+    DISK_LIMIT,
     /** A system-call filter from {@code SyscallPolicy} whose denied calls fail with EPERM. */
     SYSCALL_FILTER,
     /** A system-call filter whose denied calls kill the process ({@code SyscallPolicy.Action.KILL}, SIGSYS). */
     SYSCALL_FILTER_KILL,
     /** Own pid view: host processes are neither visible nor signalable. */
     PID_ISOLATION,
-    /** Runs the command as the policy's uid. */
+    /**
+     * Runs the command as the uid the policy names, mapped onto the sandbox's own host uid (a user namespace,
+     * or a guest kernel); a backend whose sandboxes share the host's ids cannot, and runs every sandbox as
+     * its own host uid instead.
+     */
     RUN_AS_UID,
     NO_NEW_PRIVILEGES,
     DROP_CAPABILITIES,

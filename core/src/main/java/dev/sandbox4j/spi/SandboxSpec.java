@@ -16,10 +16,21 @@ import java.util.Map;
  * @param workspace    an existing host directory to show read-write at the workspace path
  * @param options      backend-specific options given to the builder
  * @param events       where to report violations and progress
+ * @param host         what the core prepared on the host: the sandbox's host ids, its pinned host paths
+ *                     ({@code host.workspace().path()} is {@code workspace}) and its disk storage
  */
 public record SandboxSpec(String sandboxId, String sessionLabel, IsolationPolicy policy, SandboxImage image,
-                          Path workspace, Map<String, String> options, EventSink events) {
+                          Path workspace, Map<String, String> options, EventSink events, SandboxHost host) {
     public SandboxSpec {
         options = Map.copyOf(options);
+        if (host == null || !host.workspace().path().equals(workspace)) {
+            throw new IllegalArgumentException("spec of " + sandboxId + ": the host's pinned workspace "
+                    + (host == null ? "is missing" : host.workspace().path() + " is not " + workspace));
+        }
+    }
+
+    /** A copy with another policy (a backend that fixes a field, such as the uid, before planning). */
+    public SandboxSpec withPolicy(IsolationPolicy other) {
+        return new SandboxSpec(sandboxId, sessionLabel, other, image, workspace, options, events, host);
     }
 }

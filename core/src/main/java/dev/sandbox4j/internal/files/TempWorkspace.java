@@ -11,8 +11,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The private workspace a sandbox gets when the caller gives none: {@code <java.io.tmpdir>/sandbox4j-ws-
- * <session>--<sandboxId>}, so that the reaper can tell whose it is. Mode 0755, owned by the JVM's user:
- * sandboxed users that a backend maps to another uid must still be able to enter it.
+ * <session>--<sandboxId>}, so that the reaper can tell whose it is. Mode 0700, owned by the JVM's user: no
+ * other host user can read it or run what a sandbox leaves in it. A backend whose sandbox reaches it as
+ * another host uid (an engine's container, a VM's file server) hands it to that uid itself; one that
+ * idmaps it needs nothing.
  */
 public final class TempWorkspace {
     /** The {@code kind} in {@link SessionLabels#hostName(String, String)}. */
@@ -29,9 +31,9 @@ public final class TempWorkspace {
     public static Path create(String sandboxId) {
         try {
             Path ws = baseDir().resolve(SessionLabels.hostName(KIND, sandboxId));
-            Files.createDirectory(ws, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            Files.createDirectory(ws, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             // createDirectory applies the umask; the mode must not depend on it
-            Files.setPosixFilePermissions(ws, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(ws, PosixFilePermissions.fromString("rwx------"));
             return ws;
         } catch (IOException | UnsupportedOperationException e) {
             throw new SandboxStartException("workspace: cannot make a temp directory in " + System.getProperty("java.io.tmpdir")

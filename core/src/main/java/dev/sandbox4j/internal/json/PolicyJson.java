@@ -19,9 +19,9 @@ import dev.sandbox4j.IsolationPolicy;
  *                 "hidden": ["/etc/shadow"], "tmpfs": ["/tmp"]},
  *  "network": "none",                       // none | loopback | host
  *  "limits": {"memory": "512m", "cpus": 1.5, "pids": 128, "wallTime": "30s", "maxOutput": "1m",
- *             "fileSize": "64m", "openFiles": 256},
+ *             "fileSize": "64m", "openFiles": 256, "disk": "1g"},
  *  "syscalls": {"denied": "default", "action": "errno"},
- *  "process": {"isolatePids": true, "uid": 65534, "noNewPrivileges": true, "dropCapabilities": true,
+ *  "process": {"isolatePids": true, "uid": null, "noNewPrivileges": true, "dropCapabilities": true,
  *              "keepCapabilities": []},
  *  "environment": {"variables": {"PATH": "/usr/bin:/bin"}, "inherit": ["LANG"]}}
  * }</pre>
@@ -29,7 +29,7 @@ import dev.sandbox4j.IsolationPolicy;
  * <p>Merging: every field left out keeps the value of the preset, field by field inside each part; a
  * list or map that is given replaces the preset's whole list or map. In {@code limits} an explicit
  * {@code null} means "no limit" ({@code wallTime} and {@code maxOutput} always have one); in
- * {@code process} a {@code null} uid means the backend's default user. Sizes are strings read by
+ * {@code process} a {@code null} uid means the sandbox's own user. Sizes are strings read by
  * {@link dev.sandbox4j.DataSize#parse} ({@code "512m"}) or whole numbers of bytes; durations are strings
  * read by {@link dev.sandbox4j.Durations#parse} ({@code "30s"}, {@code "PT30S"}). In a mount,
  * {@code sandbox} defaults to the host path and {@code writable} to false.

@@ -31,7 +31,7 @@ final class PolicyJsonReader {
     static final List<String> FILESYSTEM = List.of("isolated", "mounts", "hidden", "tmpfs");
     static final List<String> MOUNT = List.of("host", "sandbox", "writable");
     static final List<String> LIMITS = List.of("memory", "cpus", "pids", "wallTime", "maxOutput", "fileSize",
-            "openFiles");
+            "openFiles", "disk");
     static final List<String> SYSCALLS = List.of("denied", "action");
     static final List<String> PROCESS = List.of("isolatePids", "uid", "noNewPrivileges", "dropCapabilities",
             "keepCapabilities");
@@ -127,7 +127,9 @@ final class PolicyJsonReader {
         DataSize maxOutput = o.has("maxOutput") ? o.size("maxOutput") : base.maxOutput();
         Optional<DataSize> fileSize = o.has("fileSize") ? o.optionalSize("fileSize") : base.fileSize();
         OptionalInt openFiles = o.has("openFiles") ? o.optionalInt("openFiles", "no limit") : base.openFiles();
-        return JsonPart.at("limits", () -> new ResourceLimits(memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles));
+        Optional<DataSize> disk = o.has("disk") ? o.optionalSize("disk") : base.disk();
+        return JsonPart.at("limits", () -> new ResourceLimits(memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles,
+                disk));
     }
 
     private static SyscallPolicy syscalls(JsonNode n, SyscallPolicy base) {
@@ -152,7 +154,7 @@ final class PolicyJsonReader {
     private static ProcessPolicy process(JsonNode n, ProcessPolicy base) {
         JsonPart o = JsonPart.object(n, "process", "process", PROCESS);
         boolean isolatePids = o.has("isolatePids") ? o.bool("isolatePids") : base.isolatePids();
-        OptionalInt uid = o.has("uid") ? o.optionalInt("uid", "the backend's default user") : base.uid();
+        OptionalInt uid = o.has("uid") ? o.optionalInt("uid", "the sandbox's own user") : base.uid();
         boolean noNewPrivileges = o.has("noNewPrivileges") ? o.bool("noNewPrivileges") : base.noNewPrivileges();
         boolean drop = o.has("dropCapabilities") ? o.bool("dropCapabilities") : base.dropCapabilities();
         Set<String> keep = o.has("keepCapabilities") ? new LinkedHashSet<>(o.strings("keepCapabilities"))

@@ -67,6 +67,7 @@ final class PolicyJsonWriter {
         o.put("maxOutput", l.maxOutput().toString());
         size(o, "fileSize", l.fileSize());
         number(o, "openFiles", l.openFiles());
+        size(o, "disk", l.disk());
     }
 
     private static void syscalls(ObjectNode o, SyscallPolicy s) {

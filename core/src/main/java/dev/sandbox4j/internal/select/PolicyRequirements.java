@@ -41,6 +41,7 @@ final class PolicyRequirements {
         l.pids().ifPresent(p -> out.add(new Requirement("limits.pids=" + p, Capability.PIDS_LIMIT)));
         l.fileSize().ifPresent(f -> out.add(new Requirement("limits.fileSize=" + f, Capability.FILE_SIZE_LIMIT)));
         l.openFiles().ifPresent(o -> out.add(new Requirement("limits.openFiles=" + o, Capability.OPEN_FILES_LIMIT)));
+        l.disk().ifPresent(d -> out.add(new Requirement("limits.disk=" + d, Capability.DISK_LIMIT)));
         if (policy.syscalls().filters()) {
             out.add(new Requirement("syscalls (" + policy.syscalls().denied().size() + " denied)", Capability.SYSCALL_FILTER));
             if (policy.syscalls().action() == SyscallPolicy.Action.KILL) {

@@ -50,6 +50,9 @@ public final class StrongestPolicy {
         if (!claimed.contains(Capability.OPEN_FILES_LIMIT)) {
             l.noOpenFilesLimit();
         }
+        if (!claimed.contains(Capability.DISK_LIMIT)) {
+            l.noDiskLimit();
+        }
         ProcessPolicy p = strict.process();
         boolean drop = p.dropCapabilities() && claimed.contains(Capability.DROP_CAPABILITIES);
         ProcessPolicy process = new ProcessPolicy(p.isolatePids() && claimed.contains(Capability.PID_ISOLATION),

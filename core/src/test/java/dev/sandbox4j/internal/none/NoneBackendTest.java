@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import dev.sandbox4j.testkit.TestSpecs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -33,8 +34,7 @@ class NoneBackendTest {
     Path ws;
 
     private BackendSession session(Map<String, String> options) {
-        return new NoneBackend().open(new SandboxSpec("t1", SessionLabels.current(), IsolationPolicy.permissive(),
-                SandboxImage.host(), ws, options, EventSink.discard()));
+        return new NoneBackend().open(TestSpecs.spec("t1", IsolationPolicy.permissive(), SandboxImage.host(), ws, options));
     }
 
     @Test

@@ -79,8 +79,7 @@ public final class RootfsPolicy {
         ProcessPolicy p = spec.policy().process();
         ProcessPolicy fixed = new ProcessPolicy(p.isolatePids(), OptionalInt.of(uid), p.noNewPrivileges(),
                 p.dropCapabilities(), p.keepCapabilities());
-        return new SandboxSpec(spec.sandboxId(), spec.sessionLabel(), spec.policy().toBuilder().process(fixed).build(),
-                spec.image(), spec.workspace(), spec.options(), spec.events());
+        return spec.withPolicy(spec.policy().toBuilder().process(fixed).build());
     }
 
     public static UnsupportedPolicyException refuse(String backend, String part, String capability, String message) {

@@ -10,6 +10,7 @@ import dev.sandbox4j.spi.ProcessExit;
 import dev.sandbox4j.spi.ProcessRequest;
 import dev.sandbox4j.spi.SandboxProcess;
 import dev.sandbox4j.spi.SandboxSpec;
+import dev.sandbox4j.spi.TrialSpec;
 import dev.sandbox4j.spi.SessionLabels;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,16 +42,11 @@ public final class RootfsProbe {
      */
     public static Availability run(IsolationPolicy policy, Function<SandboxSpec, BackendSession> opener, String detail,
                                    String fix) {
-        Path ws = null;
         BackendSession session = null;
-        String id = "probe" + Long.toHexString(System.nanoTime() & 0xffffffffL);
+        TrialSpec trial = null;
         try {
-            ws = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
-                    SessionLabels.hostName("probe", id) + "-");
-            Files.setPosixFilePermissions(ws, PosixFilePermissions.fromString("rwxr-xr-x"));
-            SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, SandboxImage.host(), ws.toRealPath(),
-                    Map.of(), EventSink.discard());
-            session = opener.apply(spec);
+            trial = TrialSpec.prepare(policy);
+            session = opener.apply(trial.spec());
             SandboxProcess p = session.spawn(new ProcessRequest(List.of("true"), Map.of("PATH", "/usr/bin:/bin"),
                     session.workspacePath()));
             p.stdin().close();
@@ -69,8 +65,8 @@ public final class RootfsProbe {
             if (session != null) {
                 session.close();
             }
-            if (ws != null) {
-                PrivateDirs.delete(ws);
+            if (trial != null) {
+                trial.close();
             }
         }
     }

@@ -1,0 +1,258 @@
+package dev.sandbox4j.internal.host;
+
+import dev.sandbox4j.DataSize;
+import dev.sandbox4j.InvalidInputException;
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.Mount;
+import dev.sandbox4j.SandboxImage;
+import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.UnsupportedPolicyException;
+import dev.sandbox4j.internal.files.TempWorkspace;
+import dev.sandbox4j.spi.PinnedPath;
+import dev.sandbox4j.spi.SandboxHost;
+import dev.sandbox4j.spi.SandboxStorage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Prepares the host for one sandbox before its backend opens it, and releases it after: the host ids
+ * (a uid of its own for a root JVM), the workspace (the caller's, or a fresh 0700 one; on the disk
+ * storage when the policy has {@code limits.disk}), every host path of the policy pinned, and the
+ * sweeps of the writable trees. Thread-safe: one {@link Prepared} per sandbox.
+ */
+public final class SandboxHosts {
+    private static final System.Logger LOG = System.getLogger(SandboxHosts.class.getName());
+
+    private SandboxHosts() {
+    }
+
+    /** One sandbox's host side. {@link #close()} releases all of it but the workspace's content. */
+    public static final class Prepared implements AutoCloseable {
+        private final SandboxHost host;
+        private final Path workspace;
+        private final boolean temporary;
+        private final HostIdAllocator.Lease lease;
+        private final Optional<Staging> staging;
+        private final List<PinnedPathImpl> pins;
+        private final List<PinnedPathImpl> writable;
+        /** Set by close(): a descriptor number released may be reused for anything, so no sweep may run after. */
+        private boolean closed;
+
+        private Prepared(SandboxHost host, Path workspace, boolean temporary, HostIdAllocator.Lease lease,
+                         Optional<Staging> staging, List<PinnedPathImpl> pins, List<PinnedPathImpl> writable) {
+            this.host = host;
+            this.workspace = workspace;
+            this.temporary = temporary;
+            this.lease = lease;
+            this.staging = staging;
+            this.pins = pins;
+            this.writable = writable;
+        }
+
+        public SandboxHost host() {
+            return host;
+        }
+
+        /** The workspace directory as this JVM reaches it. */
+        public Path workspace() {
+            return workspace;
+        }
+
+        /** Whether the workspace is the library's own (deleted at close). */
+        public boolean temporary() {
+            return temporary;
+        }
+
+        /** Clears set-id bits under every writable tree of the sandbox. Never throws. */
+        public SetIdSweep.Result sweep() {
+            return sweep(false);
+        }
+
+        /**
+         * The last sweep at close: set-id bits cleared, and, when the sandbox had host ids of its own, what it
+         * left owned by them in a caller's directory given back to that directory's owner (the uid goes back
+         * to the pool and may serve another sandbox next). Never throws.
+         */
+        public SetIdSweep.Result finalSweep() {
+            return sweep(true);
+        }
+
+        private synchronized SetIdSweep.Result sweep(boolean giveBack) {
+            if (closed) {
+                return new SetIdSweep.Result(0, 0, 0);
+            }
+            int s = 0;
+            int c = 0;
+            int f = 0;
+            for (PinnedPathImpl p : writable) {
+                if (!p.isDirectory()) {
+                    continue;
+                }
+                boolean back = giveBack && host.ids().own() && !(temporary && p == host.workspace());
+                try {
+                    SetIdSweep.Result r = SetIdSweep.sweep(p, back ? OptionalInt.of(host.ids().uid()) : OptionalInt.empty(),
+                            p.ownerUid(), p.ownerGid());
+                    s += r.stripped();
+                    c += r.chowned();
+                    f += r.failed();
+                } catch (RuntimeException | LinkageError e) {
+                    LOG.log(System.Logger.Level.WARNING, "set-id sweep of " + p.path() + " failed", e);
+                    f++;
+                }
+            }
+            return new SetIdSweep.Result(s, c, f);
+        }
+
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            pins.forEach(PinnedPathImpl::close);
+            staging.ifPresent(Staging::close);
+            lease.close();
+        }
+    }
+
+    /**
+     * Prepares the host side.
+     *
+     * @param isolating false for the {@code none} backend: the JVM's ids, nothing staged
+     * @throws UnsupportedPolicyException for a disk limit that cannot be enforced here
+     * @throws InvalidInputException      for a host path that is missing or has a symbolic link in it
+     */
+    public static Prepared prepare(String sandboxId, IsolationPolicy policy, SandboxImage image, Optional<Path> callerWorkspace,
+                                   boolean isolating) {
+        checkDisk(policy, callerWorkspace);
+        boolean root = JvmIds.root() && isolating;
+        HostIdAllocator.Lease lease = root ? HostIdAllocator.allocate(sandboxId) : HostIdAllocator.jvmIds();
+        Optional<Staging> staging = Optional.empty();
+        List<PinnedPathImpl> pins = new ArrayList<>();
+        Path ws = null;
+        boolean onStorage = false;
+        boolean temporary = callerWorkspace.isEmpty();
+        try {
+            staging = root ? Optional.of(Staging.create(sandboxId)) : Optional.empty();
+            Optional<Path> storageRoot = Optional.empty();
+            if (policy.limits().disk().isPresent()) {
+                storageRoot = Optional.of(storage(staging.orElseThrow(), policy.limits().disk().get(), policy));
+                ws = storageRoot.get().resolve("workspace");
+                onStorage = true;
+            } else {
+                ws = callerWorkspace.orElseGet(() -> TempWorkspace.create(sandboxId));
+            }
+            List<Path> writableSources = new ArrayList<>(List.of(ws));
+            policy.filesystem().mounts().stream().filter(Mount::writable).forEach(m -> writableSources.add(m.hostPath()));
+
+            PinnedPathImpl wsPin = Pins.pin(ws, "workspace", staging, false);
+            pins.add(wsPin);
+            List<PinnedPathImpl> writable = new ArrayList<>(List.of(wsPin));
+            List<PinnedPath> mounts = new ArrayList<>();
+            for (Mount m : policy.filesystem().mounts()) {
+                PinnedPathImpl p = Pins.pin(m.hostPath(), "mount host path", staging, insideOther(m.hostPath(), writableSources));
+                pins.add(p);
+                mounts.add(p);
+                if (m.writable()) {
+                    writable.add(p);
+                }
+            }
+            Optional<PinnedPath> rootfs = Optional.empty();
+            if (image instanceof SandboxImage.Directory d) {
+                PinnedPathImpl p = Pins.pin(d.rootfs(), "image directory", staging, insideOther(d.rootfs(), writableSources));
+                pins.add(p);
+                rootfs = Optional.of(p);
+            }
+            Optional<SandboxStorage> storage = Optional.empty();
+            if (storageRoot.isPresent()) {
+                List<PinnedPath> dirs = new ArrayList<>();
+                for (int i = 0; i < policy.filesystem().tmpfs().size(); i++) {
+                    PinnedPathImpl p = Pins.pin(storageRoot.get().resolve("tmp" + i), "storage directory", staging, false);
+                    pins.add(p);
+                    dirs.add(p);
+                    writable.add(p);
+                }
+                storage = Optional.of(new SandboxStorage(policy.limits().disk().get(), dirs));
+            }
+            SandboxHost host = new SandboxHost(lease.ids(), wsPin, mounts, rootfs, storage);
+            return new Prepared(host, ws, temporary, lease, staging, pins, writable);
+        } catch (RuntimeException | LinkageError e) {
+            pins.forEach(PinnedPathImpl::close);
+            if (temporary && ws != null && !onStorage) {
+                try {
+                    TempWorkspace.delete(ws);
+                } catch (IOException | RuntimeException ignored) {
+                    LOG.log(System.Logger.Level.WARNING, "could not delete the temp workspace " + ws + " after a failed start");
+                }
+            }
+            staging.ifPresent(Staging::close);
+            lease.close();
+            throw e;
+        }
+    }
+
+    /** The storage tmpfs with the workspace (0700) and one directory per tmpfs path (1777) in it. */
+    private static Path storage(Staging staging, DataSize limit, IsolationPolicy policy) {
+        Path root = staging.storage(limit);
+        try {
+            Path ws = root.resolve("workspace");
+            Files.createDirectory(ws);
+            Files.setPosixFilePermissions(ws, PosixFilePermissions.fromString("rwx------"));
+            for (int i = 0; i < policy.filesystem().tmpfs().size(); i++) {
+                Path t = root.resolve("tmp" + i);
+                Files.createDirectory(t);
+                // 1777, which no PosixFilePermission set can express (the sticky bit)
+                Files.setAttribute(t, "unix:mode", 01777, LinkOption.NOFOLLOW_LINKS);
+            }
+            return root;
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new SandboxStartException("making the workspace and tmpfs directories in the storage " + root
+                    + " failed: " + e, e);
+        }
+    }
+
+    /** Whether {@code p} is, or lies inside, one of {@code writable} other than itself. */
+    static boolean insideOther(Path p, List<Path> writable) {
+        for (Path w : writable) {
+            if (!w.equals(p) && p.startsWith(w)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void checkDisk(IsolationPolicy policy, Optional<Path> callerWorkspace) {
+        Optional<DataSize> disk = policy.limits().disk();
+        if (disk.isEmpty()) {
+            return;
+        }
+        String part = "limits.disk=" + disk.get();
+        String fix = "; remove the limit with .limits(l -> l.noDiskLimit()) (the CLI: --disk none)";
+        if (callerWorkspace.isPresent()) {
+            throw refuse(part, part + " bounds only storage the library makes, but the workspace " + callerWorkspace.get()
+                    + " is a host directory of the caller's, which no backend can bound: leave .workspace(dir) out (a"
+                    + " fresh workspace is made on the bounded storage)" + fix);
+        }
+        List<Mount> rw = policy.filesystem().mounts().stream().filter(Mount::writable).toList();
+        if (!rw.isEmpty()) {
+            throw refuse(part, part + " bounds only storage the library makes, but the read-write mount of "
+                    + rw.get(0).hostPath() + " is a host directory no backend can bound: mount it read-only" + fix);
+        }
+        if (!JvmIds.root()) {
+            throw refuse(part, part + " needs a size-limited file system that only a root JVM can mount, and this JVM"
+                    + " runs as uid " + JvmIds.uid() + ": run it as root" + fix);
+        }
+    }
+
+    private static UnsupportedPolicyException refuse(String part, String message) {
+        return new UnsupportedPolicyException("(any)", List.of(new UnsupportedPolicyException.Part(part, "DISK_LIMIT",
+                List.of())), message);
+    }
+}
