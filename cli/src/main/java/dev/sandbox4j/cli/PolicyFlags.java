@@ -36,6 +36,11 @@ final class PolicyFlags {
             description = "Cap per output stream; beyond it output is dropped (the JSON says truncated).")
     DataSize maxOutput;
 
+    @Option(names = "--disk", paramLabel = "SIZE|none",
+            description = "What the sandbox may store on the host, its workspace, /tmp and writable mounts together,"
+                    + " e.g. 1g; none removes the limit (needed with --workspace or --rw, which it cannot bound).")
+    String disk;
+
     @Option(names = "--ro", paramLabel = "HOST[:SANDBOX]",
             description = "Mount a host path read-only (at the same path when :SANDBOX is left out). Repeatable.")
     List<MountArg> readOnly = new ArrayList<>();
@@ -69,6 +74,13 @@ final class PolicyFlags {
             }
             if (maxOutput != null) {
                 l.maxOutput(maxOutput);
+            }
+            if (disk != null) {
+                if (disk.equals("none")) {
+                    l.noDiskLimit();
+                } else {
+                    l.disk(DataSize.parse(disk));
+                }
             }
             return l;
         });

@@ -1,16 +1,16 @@
 package dev.sandbox4j.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sandbox4j.Command;
 import dev.sandbox4j.ExecResult;
 import dev.sandbox4j.Execution;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.OutputListener;
 import dev.sandbox4j.Sandbox;
 import dev.sandbox4j.SandboxBuilder;
 import dev.sandbox4j.SandboxException;
 import dev.sandbox4j.SandboxImage;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -43,8 +43,6 @@ import picocli.CommandLine.Spec;
 final class RunCommand implements Callable<Integer> {
     static final int TIMED_OUT = 124;
     static final int SANDBOX_FAILED = 125;
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StdStreams io;
 
@@ -80,7 +78,7 @@ final class RunCommand implements Callable<Integer> {
     private SandboxImage image;
 
     @Option(names = "--json", description = "Print one JSON object with the exit code, output and timing instead"
-            + " of streaming the output.")
+            + " of streaming the output (kept in a private temporary file meanwhile, not in memory).")
     private boolean json;
 
     @Parameters(arity = "1..*", paramLabel = "CMD", description = "The program and its arguments (no shell).")
@@ -137,20 +135,26 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private int execute(Sandbox sandbox, Command command) {
-        OutputRelay relay = json ? OutputRelay.capturing() : OutputRelay.passThrough(io.out(), io.err());
-        Execution execution = sandbox.start(command, relay);
-        StdinPump.start(io.in(), execution.stdin());
-        ExecResult result = execution.await();
+        ExecResult result;
         if (json) {
-            try {
-                io.out().println(JSON.writeValueAsString(RunReport.of(result, relay)));
-            } catch (JsonProcessingException e) {
+            try (JsonCapture capture = JsonCapture.open()) {
+                result = run(sandbox, command, capture);
+                capture.writeReport(result, io.out());
+            } catch (IOException e) {
                 throw new UncheckedIOException("writing the --json report", e);
             }
+        } else {
+            result = run(sandbox, command, OutputRelay.passThrough(io.out(), io.err()));
         }
         io.out().flush();
         io.err().flush();
         return result.timedOut() ? TIMED_OUT : result.exitCode();
+    }
+
+    private ExecResult run(Sandbox sandbox, Command command, OutputListener listener) {
+        Execution execution = sandbox.start(command, listener);
+        StdinPump.start(io.in(), execution.stdin());
+        return execution.await();
     }
 
     private int failed(SandboxException e) {

@@ -146,6 +146,9 @@ final class DefaultSandbox implements Sandbox {
                 command.stdin(), mode, listener, t0);
         RunningExecution e = RunningExecution.prepare(process, settings, (done, r) -> {
             running.remove(done);
+            host.storageFull().ifPresent(limit -> events.violation("limits.disk", "the sandbox's storage of " + limit
+                    + " (its workspace, tmpfs paths and writable mounts together) is full; a write failed or will fail"
+                    + " with ENOSPC (No space left on device)"));
             sweepSoon();
             events.emit(new SandboxEvent.ExecFinished(id, Instant.now(), execId, r));
         });

@@ -50,7 +50,7 @@ public final class SandboxFactory {
         EventFanout events = new EventFanout(id, listeners);
         BackendSession session;
         try {
-            SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, image, host.workspace(), options, events,
+            SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, image, host.host().workspace().path(), options, events,
                     host.host());
             session = chosen.open(spec);
             if (session == null) {

@@ -61,7 +61,11 @@ public interface PinnedPath extends AutoCloseable {
      */
     Path engineSource(boolean readOnly);
 
-    /** Whether {@link #path()} still resolves, without a symlink, to the pinned object. */
+    /**
+     * Whether {@link #path()} still resolves, in this JVM's mount namespace and without a symlink, to the
+     * pinned object (always false for a path of an unprivileged JVM's disk storage, which lies in another
+     * mount namespace: {@link SandboxStorage#holderPid()}).
+     */
     boolean stillPinned();
 
     /** {@code path (dev:ino)}, for plans and messages. */

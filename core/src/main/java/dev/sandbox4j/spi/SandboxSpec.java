@@ -13,7 +13,9 @@ import java.util.Map;
  *                     reaper can remove the leftovers of a JVM that died ({@link SessionLabels})
  * @param policy       the policy, already checked against the backend's capabilities
  * @param image        the image, already checked against the backend's capabilities
- * @param workspace    an existing host directory to show read-write at the workspace path
+ * @param workspace    an existing host directory to show read-write at the workspace path; with an
+ *                     unprivileged JVM's disk storage a path in the storage holder's mount namespace
+ *                     ({@link SandboxStorage#holderPid()})
  * @param options      backend-specific options given to the builder
  * @param events       where to report violations and progress
  * @param host         what the core prepared on the host: the sandbox's host ids, its pinned host paths

@@ -21,11 +21,12 @@ public final class PinnedPathImpl implements PinnedPath {
     private final int ownerGid;
     private final Optional<Staging> staging;
     private final boolean insideWritable;
+    private final java.util.OptionalLong holderPid;
     private final Map<Mode, Path> staged = new EnumMap<>(Mode.class);
     private boolean closed;
 
     PinnedPathImpl(Path path, int fd, long device, long inode, boolean directory, int ownerUid, int ownerGid,
-                   Optional<Staging> staging, boolean insideWritable) {
+                   Optional<Staging> staging, boolean insideWritable, java.util.OptionalLong holderPid) {
         this.path = path;
         this.fd = fd;
         this.device = device;
@@ -35,6 +36,7 @@ public final class PinnedPathImpl implements PinnedPath {
         this.ownerGid = ownerGid;
         this.staging = staging;
         this.insideWritable = insideWritable;
+        this.holderPid = holderPid;
     }
 
     @Override
@@ -86,6 +88,13 @@ public final class PinnedPathImpl implements PinnedPath {
         if (closed) {
             throw new IllegalStateException("the pin of " + path + " was released (its sandbox is closed)");
         }
+        if (holderPid.isPresent()) {
+            throw new UnsupportedPolicyException("(engine)", List.of(new UnsupportedPolicyException.Part(
+                    "limits.disk", "DISK_LIMIT", List.of())), "the disk storage of a JVM that is not root lives in a"
+                    + " user namespace of the library's own (process " + holderPid.getAsLong() + "), which no engine"
+                    + " reaches, so " + path + " cannot be handed to one; run the JVM as root, use the namespaces or"
+                    + " bubblewrap backend, or remove the limit (limits(l -> l.noDiskLimit()))");
+        }
         if (staging.isEmpty()) {
             if (insideWritable) {
                 throw new UnsupportedPolicyException("(engine)", List.of(new UnsupportedPolicyException.Part(
@@ -107,7 +116,7 @@ public final class PinnedPathImpl implements PinnedPath {
 
     @Override
     public boolean stillPinned() {
-        return Pins.resolvesTo(path, device, inode);
+        return holderPid.isEmpty() && Pins.resolvesTo(path, device, inode);
     }
 
     @Override

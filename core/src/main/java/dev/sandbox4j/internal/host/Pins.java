@@ -41,7 +41,38 @@ public final class Pins {
         try {
             Statx st = Statx.of(fd, what + " " + normal);
             return new PinnedPathImpl(normal, fd, st.device(), st.inode(), st.directory(), st.uid(), st.gid(),
-                    staging, insideWritable);
+                    staging, insideWritable, java.util.OptionalLong.empty());
+        } catch (RuntimeException e) {
+            LibC.INSTANCE.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * Pins {@code inner} (an absolute path in the mount namespace of the storage holder {@code holder}) through
+     * the holder's {@code /proc/<pid>/root}: the magic link of our own holder is followed, nothing below it.
+     * The pin's {@link PinnedPathImpl#path()} is {@code inner}; an engine cannot reach it.
+     */
+    static PinnedPathImpl pinInHolder(StorageHolder holder, Path inner, String what) {
+        int root = LibC.INSTANCE.openat(LibC.AT_FDCWD, "/proc/" + holder.pid() + "/root",
+                LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
+        if (root < 0) {
+            throw new SandboxStartException(what + ": opening the storage holder's root /proc/" + holder.pid()
+                    + "/root failed: " + Errno.last());
+        }
+        int fd;
+        try {
+            fd = openat2(root, inner.toString().substring(1));
+        } finally {
+            LibC.INSTANCE.close(root);
+        }
+        if (fd < 0) {
+            throw failure(inner, what, -fd);
+        }
+        try {
+            Statx st = Statx.of(fd, what + " " + inner);
+            return new PinnedPathImpl(inner, fd, st.device(), st.inode(), st.directory(), st.uid(), st.gid(),
+                    Optional.empty(), false, java.util.OptionalLong.of(holder.pid()));
         } catch (RuntimeException e) {
             LibC.INSTANCE.close(fd);
             throw e;
@@ -66,7 +97,7 @@ public final class Pins {
 
     /** An O_PATH descriptor of {@code path}, which must contain no symbolic link. */
     static int open(Path path, String what) {
-        int fd = openat2(path);
+        int fd = openat2(LibC.AT_FDCWD, path.toString());
         if (fd >= 0) {
             return fd;
         }
@@ -77,13 +108,13 @@ public final class Pins {
         throw failure(path, what, err);
     }
 
-    /** openat2(AT_FDCWD, path, {O_PATH|O_CLOEXEC, 0, NO_SYMLINKS|NO_MAGICLINKS}); a descriptor or -errno. */
-    private static int openat2(Path path) {
+    /** openat2(dirfd, path, {O_PATH|O_CLOEXEC, 0, NO_SYMLINKS|NO_MAGICLINKS}); a descriptor or -errno. */
+    private static int openat2(int dirfd, String path) {
         try (Memory how = new Memory(OPEN_HOW_SIZE)) {
             how.setLong(0, LibC.O_PATH | LibC.O_CLOEXEC);
             how.setLong(8, 0);
             how.setLong(16, LibC.RESOLVE_NO_SYMLINKS | LibC.RESOLVE_NO_MAGICLINKS);
-            long r = LibC.INSTANCE.syscall(LibC.SYS_openat2, LibC.AT_FDCWD, path.toString(), how, (long) OPEN_HOW_SIZE);
+            long r = LibC.INSTANCE.syscall(LibC.SYS_openat2, dirfd, path, how, (long) OPEN_HOW_SIZE);
             return r >= 0 ? (int) r : -Native.getLastError();
         }
     }

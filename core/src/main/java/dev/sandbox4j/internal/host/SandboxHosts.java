@@ -29,6 +29,8 @@ import java.util.OptionalInt;
  */
 public final class SandboxHosts {
     private static final System.Logger LOG = System.getLogger(SandboxHosts.class.getName());
+    /** Free space below which a disk storage counts as full: a few pages, less than most writes need. */
+    static final long FULL_BYTES = 64 * 1024;
 
     private SandboxHosts() {
     }
@@ -40,18 +42,21 @@ public final class SandboxHosts {
         private final boolean temporary;
         private final HostIdAllocator.Lease lease;
         private final Optional<Staging> staging;
+        private final Optional<StorageHolder> holder;
         private final List<PinnedPathImpl> pins;
         private final List<PinnedPathImpl> writable;
         /** Set by close(): a descriptor number released may be reused for anything, so no sweep may run after. */
         private boolean closed;
 
         private Prepared(SandboxHost host, Path workspace, boolean temporary, HostIdAllocator.Lease lease,
-                         Optional<Staging> staging, List<PinnedPathImpl> pins, List<PinnedPathImpl> writable) {
+                         Optional<Staging> staging, Optional<StorageHolder> holder, List<PinnedPathImpl> pins,
+                         List<PinnedPathImpl> writable) {
             this.host = host;
             this.workspace = workspace;
             this.temporary = temporary;
             this.lease = lease;
             this.staging = staging;
+            this.holder = holder;
             this.pins = pins;
             this.writable = writable;
         }
@@ -60,7 +65,10 @@ public final class SandboxHosts {
             return host;
         }
 
-        /** The workspace directory as this JVM reaches it. */
+        /**
+         * The workspace directory as this JVM reaches it: {@code host().workspace().path()}, or, for an
+         * unprivileged JVM's disk storage, that path through the storage holder's {@code /proc/<pid>/root}.
+         */
         public Path workspace() {
             return workspace;
         }
@@ -68,6 +76,22 @@ public final class SandboxHosts {
         /** Whether the workspace is the library's own (deleted at close). */
         public boolean temporary() {
             return temporary;
+        }
+
+        /**
+         * When the sandbox has a disk storage and it is full (less than {@value #FULL_BYTES} bytes free, so
+         * that the last write failed or the next one will): the storage's size. Never throws.
+         */
+        public Optional<DataSize> storageFull() {
+            if (host.storage().isEmpty()) {
+                return Optional.empty();
+            }
+            try {
+                long free = Files.getFileStore(workspace).getUsableSpace();
+                return free < FULL_BYTES ? Optional.of(host.storage().get().limit()) : Optional.empty();
+            } catch (IOException | RuntimeException e) {
+                return Optional.empty();
+            }
         }
 
         /** Clears set-id bits under every writable tree of the sandbox. Never throws. */
@@ -118,6 +142,7 @@ public final class SandboxHosts {
             closed = true;
             pins.forEach(PinnedPathImpl::close);
             staging.ifPresent(Staging::close);
+            holder.ifPresent(StorageHolder::close);
             lease.close();
         }
     }
@@ -135,26 +160,46 @@ public final class SandboxHosts {
         boolean root = JvmIds.root() && isolating;
         HostIdAllocator.Lease lease = root ? HostIdAllocator.allocate(sandboxId) : HostIdAllocator.jvmIds();
         Optional<Staging> staging = Optional.empty();
+        Optional<StorageHolder> holder = Optional.empty();
         List<PinnedPathImpl> pins = new ArrayList<>();
         Path ws = null;
         boolean onStorage = false;
         boolean temporary = callerWorkspace.isEmpty();
         try {
             staging = root ? Optional.of(Staging.create(sandboxId)) : Optional.empty();
-            Optional<Path> storageRoot = Optional.empty();
-            if (policy.limits().disk().isPresent()) {
-                storageRoot = Optional.of(storage(staging.orElseThrow(), policy.limits().disk().get(), policy));
-                ws = storageRoot.get().resolve("workspace");
+            Optional<DataSize> disk = policy.limits().disk();
+            int tmpfsCount = policy.filesystem().tmpfs().size();
+            PinnedPathImpl wsPin;
+            List<PinnedPathImpl> storageDirs = new ArrayList<>();
+            if (disk.isPresent() && staging.isPresent()) {
+                Path storageRoot = storage(staging.get(), disk.get(), policy);
+                ws = storageRoot.resolve("workspace");
                 onStorage = true;
+                wsPin = Pins.pin(ws, "workspace", staging, false);
+                pins.add(wsPin);
+                for (int i = 0; i < tmpfsCount; i++) {
+                    storageDirs.add(Pins.pin(storageRoot.resolve("tmp" + i), "storage directory", staging, false));
+                }
+            } else if (disk.isPresent()) {
+                holder = Optional.of(StorageHolder.start(sandboxId, disk.get(), tmpfsCount));
+                ws = holder.get().root().resolve("workspace");
+                onStorage = true;
+                wsPin = Pins.pinInHolder(holder.get(), holder.get().dir().resolve("workspace"), "workspace");
+                pins.add(wsPin);
+                for (int i = 0; i < tmpfsCount; i++) {
+                    storageDirs.add(Pins.pinInHolder(holder.get(), holder.get().dir().resolve("tmp" + i), "storage directory"));
+                }
             } else {
                 ws = callerWorkspace.orElseGet(() -> TempWorkspace.create(sandboxId));
+                wsPin = Pins.pin(ws, "workspace", staging, false);
+                pins.add(wsPin);
             }
-            List<Path> writableSources = new ArrayList<>(List.of(ws));
+            pins.addAll(storageDirs);
+            List<Path> writableSources = new ArrayList<>(List.of(wsPin.path()));
             policy.filesystem().mounts().stream().filter(Mount::writable).forEach(m -> writableSources.add(m.hostPath()));
 
-            PinnedPathImpl wsPin = Pins.pin(ws, "workspace", staging, false);
-            pins.add(wsPin);
             List<PinnedPathImpl> writable = new ArrayList<>(List.of(wsPin));
+            writable.addAll(storageDirs);
             List<PinnedPath> mounts = new ArrayList<>();
             for (Mount m : policy.filesystem().mounts()) {
                 PinnedPathImpl p = Pins.pin(m.hostPath(), "mount host path", staging, insideOther(m.hostPath(), writableSources));
@@ -170,19 +215,11 @@ public final class SandboxHosts {
                 pins.add(p);
                 rootfs = Optional.of(p);
             }
-            Optional<SandboxStorage> storage = Optional.empty();
-            if (storageRoot.isPresent()) {
-                List<PinnedPath> dirs = new ArrayList<>();
-                for (int i = 0; i < policy.filesystem().tmpfs().size(); i++) {
-                    PinnedPathImpl p = Pins.pin(storageRoot.get().resolve("tmp" + i), "storage directory", staging, false);
-                    pins.add(p);
-                    dirs.add(p);
-                    writable.add(p);
-                }
-                storage = Optional.of(new SandboxStorage(policy.limits().disk().get(), dirs));
-            }
+            java.util.OptionalLong holderPid = holderPid(holder);
+            Optional<SandboxStorage> storage = disk.map(limit -> new SandboxStorage(limit, List.copyOf(storageDirs),
+                    holderPid));
             SandboxHost host = new SandboxHost(lease.ids(), wsPin, mounts, rootfs, storage);
-            return new Prepared(host, ws, temporary, lease, staging, pins, writable);
+            return new Prepared(host, ws, temporary, lease, staging, holder, pins, writable);
         } catch (RuntimeException | LinkageError e) {
             pins.forEach(PinnedPathImpl::close);
             if (temporary && ws != null && !onStorage) {
@@ -193,9 +230,14 @@ public final class SandboxHosts {
                 }
             }
             staging.ifPresent(Staging::close);
+            holder.ifPresent(StorageHolder::close);
             lease.close();
             throw e;
         }
+    }
+
+    private static java.util.OptionalLong holderPid(Optional<StorageHolder> holder) {
+        return holder.map(h -> java.util.OptionalLong.of(h.pid())).orElse(java.util.OptionalLong.empty());
     }
 
     /** The storage tmpfs with the workspace (0700) and one directory per tmpfs path (1777) in it. */
@@ -244,10 +286,6 @@ public final class SandboxHosts {
         if (!rw.isEmpty()) {
             throw refuse(part, part + " bounds only storage the library makes, but the read-write mount of "
                     + rw.get(0).hostPath() + " is a host directory no backend can bound: mount it read-only" + fix);
-        }
-        if (!JvmIds.root()) {
-            throw refuse(part, part + " needs a size-limited file system that only a root JVM can mount, and this JVM"
-                    + " runs as uid " + JvmIds.uid() + ": run it as root" + fix);
         }
     }
 
