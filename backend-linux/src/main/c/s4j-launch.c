@@ -2,30 +2,45 @@
  * s4j-launch: the zero-install launcher of sandbox4j's "namespaces" backend. Fixed flags, checked strictly:
  *   s4j-launch --args FILE   the flags below, NUL-separated, from a file deleted once read (no value of the
  *                            environment shows in the host's process list); or on the command line:
- *   s4j-launch --uid N --gid N --chdir DIR [OPTION]... [VIEW]... -- PROGRAM [ARG]...
+ *   s4j-launch --user U:G:HU:HG --seccomp BPF-FILE --chdir DIR [OPTION]... [VIEW]... -- PROGRAM [ARG]...
+ * --user: the command runs as U:G inside a user namespace that maps exactly that uid and gid to the host's
+ *   HU:HG (the sandbox's own host ids). A launcher that is not root can map only its own ids (HU:HG must be
+ *   its euid and egid). --seccomp: the program the Java side compiled from the one syscall table, loaded
+ *   last before the exec, always.
  * OPTION: --parent-pid PID (end with the JVM; must be our parent)  --cgroup-procs FILE (repeatable; a v1 "tasks" gets 0)
- *   --host-uid N --host-gid N (the host ids when started by root; 65534)  --net none|loopback|host
- *   --hostname NAME  --disable-userns  --seccomp BPF-FILE  --setenv NAME=VALUE (the whole environment)
- *   --rlimit NAME=N (as core cpu data fsize memlock nofile nproc stack; only lowered)
- *   --keep-cap N (repeatable)  --keep-all-caps
- * VIEW, in order on an empty root: --ro-bind|--bind|--dev-bind SRC DST (recursive; nosuid, nodev but for
- *   --dev-bind)  --ro-bind-own|--bind-own SRC DST (idmapped when started by root: what the caller owns
- *   is the sandbox user's and the reverse)  --tmpfs DST BYTES MODE  --proc DST  --dev DST
- *   --symlink TARGET DST  --hide DST  --remount-ro DST
- *   s4j-launch --guard [--seccomp BPF-FILE] -- PROGRAM [ARG]...   see guard_main
+ *   --idmap FU:FG:TU:TG (root only: the _OWN binds show host FU:FG's files as TU:TG's, and store what TU:TG
+ *   writes as FU:FG's)  --join-ns PID (not root: first join the user and mount namespaces of PID, the
+ *   holder of the disk storage, where the sandbox's paths are resolved)  --net none|loopback|host
+ *   --hostname NAME  --disable-userns
+ *   --setenv NAME=VALUE (the whole environment)  --rlimit NAME=N (as core cpu data fsize memlock nofile nproc
+ *   stack; only lowered)  --keep-cap N (repeatable)  --keep-all-caps
+ * VIEW, in order on an empty root: --ro-bind|--bind|--dev-bind DEV:INO SRC DST (recursive; nosuid, nodev but
+ *   for --dev-bind)  --ro-bind-own|--bind-own DEV:INO SRC DST (idmapped with --idmap)  --tmpfs DST BYTES MODE
+ *   --proc DST  --dev DST  --symlink TARGET DST  --hide DST  --remount-ro DST
+ *   Every bind source is pinned: SRC must resolve, without following any symbolic link, to the object whose
+ *   st_dev:st_ino is DEV:INO (what the JVM pinned when the sandbox was built); otherwise nothing runs and the
+ *   launch fails naming SRC (open_pinned in s4j-view.c). A source is never mounted by name.
+ *   s4j-launch --guard --seccomp BPF-FILE -- PROGRAM [ARG]...   see guard_main
  *   s4j-launch --standby [--parent-pid PID] [--cgroup-procs FILE]...   started ahead of its exec: joins the
  *                            cgroups now, then reads the path of the --args FILE from stdin (see standby_wait)
  *   s4j-launch --bwrap FILE | --bwrap-standby [--parent-pid PID] [--cgroup-procs FILE]...   see s4j-bwrap.c
- * L (this process) joins the cgroups, clones the bind sources while still root, becomes the host ids,
- *   unshares every namespace, forks C, prints "S4J-PID <C's host pid>", exits with the command's status
- *   (or 125 after "S4J-FAIL <step>: <error>" on stdout and "s4j-launch: ..." on stderr), and kills C
- *   when the JVM ends (a pidfd: PR_SET_PDEATHSIG would fire when the spawning *thread* ends).
+ * L (this process) joins the cgroups and makes the namespaces:
+ *   as root, it verifies and clones the bind sources in the host's mount namespace (a 0700 workspace stays
+ *   reachable, and idmapping a host file system takes root there), then unshares a user namespace while
+ *   still root, so that root owns it; a helper it forked before, still root in the host's user namespace,
+ *   writes the maps from outside. It never changes to the sandbox's host uid first: a user namespace is
+ *   owned by its creator's euid, and a host process of the owner's uid could enter it and reach the
+ *   sandbox's mounts through /proc/PID/root. Then the other namespaces, which that user namespace owns;
+ *   not root, it unshares every namespace at once and maps its own ids, then verifies and clones the sources
+ *   in the new mount namespace (an fd resolved in another mount namespace cannot be cloned: EINVAL);
+ *   then it forks C, prints "S4J-PID <C's host pid>", exits with the command's status (or 125 after
+ *   "S4J-FAIL <step>: <error>" on stdout and "s4j-launch: ..." on stderr), and kills C when the JVM ends (a
+ *   pidfd: PR_SET_PDEATHSIG would fire when the spawning *thread* ends).
  * C is pid 1: builds the root (s4j-view.c), network, rlimits, drops every privilege, forks D and reaps
  *   orphans; when D exits it hands the status to L and stays, without PR_SET_PDEATHSIG, while a daemon
  *   lives; killing it ends the namespace (it also ends when the JVM does).
- * D is the command: new session, chdir, fds >= 3 close on exec, the setuid guard (see build_guard) and
- *   the policy's seccomp filter, "S4J-OK", exec (127 or 126 with a shell's message when the program
- *   cannot be found or run).
+ * D is the command: new session, chdir, fds >= 3 close on exec, the seccomp program, "S4J-OK", exec (127 or
+ *   126 with a shell's message when the program cannot be found or run).
  */
 #include "s4j-launch.h"
 
@@ -38,8 +53,8 @@ int nops, disable_userns, ncgroups, bwrap_mode;
 static int nenvs, nlimits, nkeep, keep_all_caps;
 static struct { int resource; rlim_t value; } limits[16];
 static int keep_caps[64];
-long host_uid = 65534, host_gid = 65534, parent_pid = -1;
-static long uid = -1, gid = -1;
+long uid = -1, gid = -1, host_uid = -1, host_gid = -1, parent_pid = -1;
+long idmap_from_uid = -1, idmap_from_gid = -1, idmap_to_uid = -1, idmap_to_gid = -1, join_pid = -1;
 static const char *net = "none", *hostname, *seccomp_path, *workdir;
 static char **command;
 static struct sock_fprog seccomp_prog;
@@ -99,10 +114,46 @@ void rlimit_arg(const char *spec) {
     limits[nlimits++].value = (rlim_t) number(eq + 1, 10, 0x7fffffffffffffffL);
 }
 
+/* Four numbers "A:B:C:D" (each 0 to 2^32 - 2) into out. */
+static void four_ids(const char *what, const char *spec, long out[4]) {
+    char copy[128], *save = NULL, *tok = copy;
+    if (strlen(spec) >= sizeof copy) usage(what, spec);
+    strcpy(copy, spec);
+    for (int k = 0; k < 4; k++, tok = NULL) {
+        char *t = strtok_r(tok, ":", &save);
+        if (!t) usage(what, spec);
+        out[k] = number(t, 10, 0xfffffffeL);
+    }
+    if (strtok_r(NULL, ":", &save)) usage(what, spec);
+}
+
+void user_arg(const char *spec) {
+    long v[4];
+    four_ids("--user takes UID:GID:HOSTUID:HOSTGID, not", spec, v);
+    uid = v[0], gid = v[1], host_uid = v[2], host_gid = v[3];
+}
+
+void idmap_arg(const char *spec) {
+    long v[4];
+    four_ids("--idmap takes FROMUID:FROMGID:TOUID:TOGID, not", spec, v);
+    idmap_from_uid = v[0], idmap_from_gid = v[1], idmap_to_uid = v[2], idmap_to_gid = v[3];
+}
+
+void pin_arg(struct op *o, const char *spec) {
+    char *end;
+    errno = 0;
+    o->dev = strtoull(spec, &end, 10);
+    if (errno || end == spec || *end != ':') usage("a bind's pin is DEV:INO (decimal st_dev and st_ino), not", spec);
+    const char *ino = end + 1;
+    o->ino = strtoull(ino, &end, 10);
+    if (errno || end == ino || *end) usage("a bind's pin is DEV:INO (decimal st_dev and st_ino), not", spec);
+}
+
 static void parse(int argc, char **argv) {
+    /* values: a bind DEV:INO SRC DST, --symlink TARGET DST, --tmpfs DST BYTES MODE, the others DST */
     static const struct { const char *flag; enum kind kind; int paths; } view[] = {
-        {"--bind", BIND, 2}, {"--ro-bind", RO_BIND, 2}, {"--dev-bind", DEV_BIND, 2}, {"--bind-own", BIND_OWN, 2},
-        {"--ro-bind-own", RO_BIND_OWN, 2}, {"--symlink", SYMLINK, 2}, {"--tmpfs", TMPFS, 3}, {"--proc", PROC, 1},
+        {"--bind", BIND, 3}, {"--ro-bind", RO_BIND, 3}, {"--dev-bind", DEV_BIND, 3}, {"--bind-own", BIND_OWN, 3},
+        {"--ro-bind-own", RO_BIND_OWN, 3}, {"--symlink", SYMLINK, 2}, {"--tmpfs", TMPFS, 3}, {"--proc", PROC, 1},
         {"--dev", DEV, 1}, {"--hide", HIDE, 1}, {"--remount-ro", REMOUNT_RO, 1}};
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--"); i++) {
@@ -114,7 +165,13 @@ static void parse(int argc, char **argv) {
             if (i + n >= argc) usage("missing values after", f);
             if (nops == MAX_LIST) usage("too many file-system operations at", f);
             struct op *o = &ops[nops++];
-            *o = (struct op){view[k].kind, view[k].kind == SYMLINK ? v : abs_path(v), n == 2 ? abs_path(argv[i + 2]) : NULL, 0, 0, -1, 0};
+            if (view[k].kind <= RO_BIND_OWN) {
+                *o = (struct op){view[k].kind, abs_path(argv[i + 2]), abs_path(argv[i + 3]), NULL, 0, 0, 0, 0, -1, 0};
+                pin_arg(o, v);
+            } else {
+                *o = (struct op){view[k].kind, view[k].kind == SYMLINK ? v : abs_path(v), n == 2 ? abs_path(argv[i + 2]) : NULL,
+                        NULL, 0, 0, 0, 0, -1, 0};
+            }
             if (o->kind == TMPFS) {
                 o->size = (unsigned long long) number(argv[i + 2], 10, 0x7fffffffffffffffL);
                 o->mode = (unsigned) number(argv[i + 3], 8, 07777);
@@ -127,10 +184,9 @@ static void parse(int argc, char **argv) {
         if (!v) usage("missing value after", f);
         i++;
         if (!strcmp(f, "--parent-pid")) parent_pid = number(v, 10, 1L << 30);
-        else if (!strcmp(f, "--uid")) uid = number(v, 10, 0xfffffffeL);
-        else if (!strcmp(f, "--gid")) gid = number(v, 10, 0xfffffffeL);
-        else if (!strcmp(f, "--host-uid")) host_uid = number(v, 10, 0xfffffffeL);
-        else if (!strcmp(f, "--host-gid")) host_gid = number(v, 10, 0xfffffffeL);
+        else if (!strcmp(f, "--user")) user_arg(v);
+        else if (!strcmp(f, "--idmap")) idmap_arg(v);
+        else if (!strcmp(f, "--join-ns")) join_pid = number(v, 10, 1L << 30);
         else if (!strcmp(f, "--hostname")) hostname = v;
         else if (!strcmp(f, "--seccomp")) seccomp_path = abs_path(v);
         else if (!strcmp(f, "--chdir")) workdir = abs_path(v);
@@ -150,7 +206,7 @@ static void parse(int argc, char **argv) {
         } else usage("unknown flag", f);
     }
     if (i >= argc - 1) usage("no command after", "--");
-    if (uid < 0 || gid < 0 || !workdir) usage("--uid, --gid and --chdir are required", "");
+    if (uid < 0 || !seccomp_path || !workdir) usage("--user, --seccomp and --chdir are required", "");
     command = argv + i + 1;
 }
 
@@ -207,82 +263,69 @@ void write_map(const char *pid, const char *file, long inside, long outside) {
     write_file(path, map);
 }
 
-/* The raw BPF program (struct sock_filter[]) the Java side compiled with libseccomp. */
-static void read_seccomp(void) {
-    static struct sock_filter prog[BPF_MAXINSNS + 1];
-    size_t len = slurp(seccomp_path, (char *) prog, sizeof prog, "seccomp");
-    if (len == 0 || len % sizeof prog[0]) { errno = EINVAL; fail("seccomp: %s holds %zu bytes, not a BPF program", seccomp_path, len); }
-    seccomp_prog.len = (unsigned short) (len / sizeof prog[0]);
-    seccomp_prog.filter = prog;
+void join_storage(void) {
+    char path[64];
+    int fds[2];
+    const char *ns[2] = {"user", "mnt"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/proc/%ld/ns/%s", join_pid, ns[i]);
+        fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0) fail("join the disk storage's namespaces: open %s", path);
+    }
+    if (setns(fds[0], CLONE_NEWUSER) < 0) fail("join the disk storage's user namespace (process %ld)", join_pid);
+    if (setns(fds[1], CLONE_NEWNS) < 0) fail("join the disk storage's mount namespace (process %ld)", join_pid);
+    close(fds[0]);
+    close(fds[1]);
+    /* our own ids as that namespace sees them (its root): what a nested user namespace of ours maps to */
+    host_uid = geteuid();
+    host_gid = getegid();
+}
+
+void write_maps(const char *pid) {
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%s/setgroups", pid);
+    write_file(path, "deny");
+    write_map(pid, "uid_map", uid, host_uid);
+    write_map(pid, "gid_map", gid, host_gid);
 }
 
 /*
- * The setuid guard, loaded whenever an idmapped bind is writable: what the sandbox creates there belongs
- * to the JVM's user on the host (root), so a chmod u+s would leave a setuid-root file behind for any host
- * user to run. It fails with EPERM every call that sets S_ISUID or S_ISGID (chmod, creating open, mknod
- * families, of every ABI) and with ENOSYS the calls whose mode it cannot read (openat2, io_uring).
+ * As root: moves us into a new user namespace that root owns. A helper forked while we are still root in
+ * the host's user namespace waits until we unshared, then writes our maps from outside (from inside, a
+ * map could name only our own euid: root); it reports a failure itself ("S4J-FAIL ..."), and we then exit.
  */
-#ifndef __NR_fchmodat2
-#define __NR_fchmodat2 452
-#endif
-#if defined(__x86_64__)
-#define NATIVE_ARCH AUDIT_ARCH_X86_64
-#define NR_MASK 0xbfffffffU /* x32 calls are the x86_64 numbers with bit 30 set */
-#elif defined(__aarch64__)
-#define NATIVE_ARCH AUDIT_ARCH_AARCH64
-#define NR_MASK 0xffffffffU
-#else
-#error "s4j-launch knows the system calls of x86_64 and aarch64 only"
-#endif
-/* {number, argument holding the mode, argument holding open flags or -1} */
-static const int native_calls[][3] = {
-#ifdef __NR_chmod
-    {__NR_chmod, 1, -1}, {__NR_creat, 1, -1}, {__NR_open, 2, 1}, {__NR_mknod, 1, -1},
-#endif
-    {__NR_fchmod, 1, -1}, {__NR_fchmodat, 2, -1}, {__NR_fchmodat2, 2, -1}, {__NR_openat, 3, 2}, {__NR_mknodat, 2, -1}};
-static const int i386_calls[][3] = {{15, 1, -1}, {8, 1, -1}, {5, 2, 1}, {14, 1, -1}, {94, 1, -1}, {306, 2, -1},
-    {452, 2, -1}, {295, 3, 2}, {297, 2, -1}};
-struct sock_filter guard[160];
-unsigned short guard_len;
-
-static void emit(struct sock_filter f) { guard[guard_len++] = f; }
-
-/* One ABI: A holds the call number; ends with RET ALLOW. Arguments are read as their low 32 bits (LE). */
-static void guard_abi(const int (*calls)[3], size_t n, int openat2, int io_uring) {
-    emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, openat2, 1, 0));
-    emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, io_uring, 0, 1));
-    emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
-    for (size_t i = 0; i < n; i++) {
-        int flags = calls[i][2] >= 0;
-        emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, calls[i][0], 0, flags ? 6 : 4));
-        if (flags) {
-            emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[calls[i][2]])));
-            emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_CREAT | __O_TMPFILE, 0, 3));
-        }
-        emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[calls[i][1]])));
-        emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, S_ISUID | S_ISGID, 0, 1));
-        emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-        emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+static void enter_userns_as_root(void) {
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0) fail("userns: pipe");
+    pid_t helper = fork();
+    if (helper < 0) fail("userns: fork the map writer");
+    if (helper == 0) {
+        char c, pid[24];
+        close(go[1]);
+        if (read(go[0], &c, 1) != 1) _exit(FAIL_STATUS); /* we did not unshare: nothing to map */
+        snprintf(pid, sizeof pid, "%d", (int) getppid());
+        write_maps(pid);
+        _exit(0);
     }
-    emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    close(go[0]);
+    if (unshare(CLONE_NEWUSER) < 0) {
+        kill(helper, SIGKILL);
+        fail("unshare a user namespace (user namespaces: sysctl user.max_user_namespaces)");
+    }
+    if (write(go[1], "g", 1) != 1) fail("userns: wake the map writer");
+    close(go[1]);
+    int st;
+    while (waitpid(helper, &st, 0) < 0)
+        if (errno != EINTR) fail("userns: wait for the map writer");
+    if (!WIFEXITED(st) || WEXITSTATUS(st)) _exit(FAIL_STATUS); /* it reported the failure */
 }
 
-void build_guard(void) {
-    emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
-    emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 0, 0)); /* jf patched below */
-    unsigned short jeq = guard_len - 1;
-    emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
-    emit((struct sock_filter) BPF_STMT(BPF_ALU | BPF_AND | BPF_K, NR_MASK));
-    guard_abi(native_calls, sizeof native_calls / sizeof native_calls[0], __NR_openat2, __NR_io_uring_setup);
-    guard[jeq].jf = (unsigned char) (guard_len - jeq - 1);
-#if defined(__x86_64__)
-    emit((struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 0));
-    jeq = guard_len - 1;
-    emit((struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
-    guard_abi(i386_calls, sizeof i386_calls / sizeof i386_calls[0], 437, 425);
-    guard[jeq].jf = (unsigned char) (guard_len - jeq - 1);
-#endif
-    emit((struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS)); /* an ABI we cannot read */
+void read_seccomp(const char *path, struct sock_fprog *out) {
+    static struct sock_filter prog[BPF_MAXINSNS + 1];
+    size_t len = slurp(path, (char *) prog, sizeof prog, "seccomp");
+    if (len == 0 || len % sizeof prog[0]) { errno = EINVAL; fail("seccomp: %s holds %zu bytes, not a BPF program", path, len); }
+    out->len = (unsigned short) (len / sizeof prog[0]);
+    out->filter = prog;
 }
 
 static void loopback_up(void) {
@@ -350,9 +393,8 @@ static void run_command(void) {
     if (setsid() < 0) fail("setsid");
     if (chdir(workdir) < 0) fail("chdir %s", workdir);
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail("close_range");
-    struct sock_fprog setuid_guard = {guard_len, guard};
-    if (guard_len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &setuid_guard, 0, 0) < 0) fail("load the setuid guard");
-    if (seccomp_prog.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog, 0, 0) < 0) fail("load the seccomp filter");
+    /* the one syscall table's program: the policy's rules, the set-id guard, the network's; always */
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog, 0, 0) < 0) fail("load the seccomp program");
     static const char ok[] = "S4J-OK\n";
     if (write(STDOUT_FILENO, ok, sizeof ok - 1) != (ssize_t) (sizeof ok - 1)) _exit(FAIL_STATUS);
     environ = (char **) envs; /* execvp searches the sandbox's PATH, not ours */
@@ -378,6 +420,8 @@ static void run_init(int alive_r, int status_w) {
     if (hostname && sethostname(hostname, strlen(hostname)) < 0) fail("sethostname %s", hostname);
     lower_rlimits();
     drop_privileges();
+    /* not dumpable: the sandbox may not read /proc/1/exe (a host path), environ or mem; the command is, after exec */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("PR_SET_DUMPABLE");
     memset(args_start, 0, args_end - args_start); /* the sandbox can read /proc/1/cmdline: no host path in it */
     strcpy(args_start, "s4j-init");
     sigset_t chld;
@@ -410,26 +454,24 @@ static void run_init(int alive_r, int status_w) {
 }
 
 /*
- * s4j-launch --guard [--seccomp BPF-FILE] -- PROGRAM [ARG]...: the chroot and nspawn backends' last step
- * before the command, run as the sandbox's user inside its root (which shows this binary read-only): what
- * the sandbox creates in an idmapped read-write mount belongs to the host's root, so the setuid guard must
- * hold there too. no_new_privs, the guard, the policy's filter when given, then execv PROGRAM (a path) with
- * the environment and working directory as they are. A failure exits 125 with "s4j-launch: ..." on stderr.
+ * s4j-launch --guard --seccomp BPF-FILE -- PROGRAM [ARG]...: the chroot and nspawn backends' last step
+ * before the command, run as the sandbox's user inside its root (which shows this binary and the program
+ * read-only): no_new_privs, then the program (the one syscall table's: the policy's rules, the set-id guard
+ * and the network's rules), then execv PROGRAM (a path) with the environment and working directory as they
+ * are. What the sandbox creates in an idmapped read-write mount belongs to the host's root, so the set-id
+ * guard must hold there too; without a program nothing runs. A failure exits 125 with "s4j-launch: ..." on
+ * stderr.
  */
 static void guard_main(int argc, char **argv) {
     bwrap_mode = 1; /* stdout is the command's: a failure goes to stderr only */
-    int i = 2;
-    if (i + 1 < argc && !strcmp(argv[i], "--seccomp")) { seccomp_path = abs_path(argv[i + 1]); i += 2; }
-    if (i + 1 >= argc || strcmp(argv[i], "--")) usage("--guard takes [--seccomp FILE] -- PROGRAM [ARG]..., not", i < argc ? argv[i] : "");
-    if (seccomp_path) read_seccomp();
+    if (argc < 6 || strcmp(argv[2], "--seccomp") || strcmp(argv[4], "--"))
+        usage("--guard takes --seccomp FILE -- PROGRAM [ARG]..., not", argc > 2 ? argv[2] : "");
+    read_seccomp(abs_path(argv[3]), &seccomp_prog);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("PR_SET_NO_NEW_PRIVS");
-    build_guard();
-    struct sock_fprog setuid_guard = {guard_len, guard};
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &setuid_guard, 0, 0) < 0) fail("load the setuid guard");
-    if (seccomp_path && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog, 0, 0) < 0) fail("load the seccomp filter");
-    execv(argv[i + 1], argv + i + 1);
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog, 0, 0) < 0) fail("load the seccomp program");
+    execv(argv[5], argv + 5);
     int err = errno;
-    dprintf(STDERR_FILENO, "%s: %s\n", argv[i + 1], strerror(err));
+    dprintf(STDERR_FILENO, "%s: %s\n", argv[5], strerror(err));
     _exit(err == ENOENT ? 127 : 126);
 }
 
@@ -502,27 +544,39 @@ int main(int argc, char **argv) {
         if (getppid() != parent_pid) { errno = ESRCH; fail("the parent %ld is gone", parent_pid); }
     }
     join_cgroups();
-    if (seccomp_path) read_seccomp();
-    int root = geteuid() == 0;
-    if (root) {
-        if (clone_sources(getuid() != (uid_t) host_uid)) build_guard();
-        if (setgroups(0, NULL) < 0) fail("setgroups");
-        if (setresgid(host_gid, host_gid, host_gid) < 0) fail("setresgid %ld on the host", host_gid);
-        if (setresuid(host_uid, host_uid, host_uid) < 0) fail("setresuid %ld on the host", host_uid);
-    } else {
-        host_uid = geteuid();
-        host_gid = getegid();
-    }
-    int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+    read_seccomp(seccomp_path, &seccomp_prog);
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
     if (strcmp(net, "host")) flags |= CLONE_NEWNET;
-    if (unshare(flags) < 0) fail("unshare (user namespaces: sysctl user.max_user_namespaces)");
-    /* a setuid made us non-dumpable, which gives /proc/self to the host's root: take it back briefly */
-    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail("PR_SET_DUMPABLE");
-    write_file("/proc/self/setgroups", "deny");
-    write_map("self", "uid_map", uid, host_uid);
-    write_map("self", "gid_map", gid, host_gid);
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("PR_SET_DUMPABLE");
-    if (!root) clone_sources(0);
+    if (geteuid() == 0) {
+        if (join_pid >= 0) { errno = EPERM; fail("--join-ns is for a launcher that is not root (a root JVM's storage is the host's)"); }
+        if (host_uid == 0 || host_gid == 0) {
+            errno = EPERM;
+            fail("--user %ld:%ld:%ld:%ld maps the sandbox to the host's root; give the sandbox's own host ids", uid, gid, host_uid, host_gid);
+        }
+        if (setgroups(0, NULL) < 0) fail("setgroups"); /* nothing of root's groups may reach the sandbox */
+        clone_sources();
+        enter_userns_as_root();
+        /*
+         * Inside it, as its uid: our host uid 0 is not mapped there, and a file system mounted in the sandbox's
+         * namespaces refuses to create a file for an unmapped fsuid (EOVERFLOW). We keep every capability in it:
+         * a change of ids drops them only when it leaves the namespace's uid 0, which our host root is not. The
+         * namespace stays root's: ownership is fixed when it is made.
+         */
+        if (setresgid(gid, gid, gid) < 0) fail("setresgid %ld in the user namespace", gid);
+        if (setresuid(uid, uid, uid) < 0) fail("setresuid %ld in the user namespace", uid);
+        if (unshare(flags) < 0) fail("unshare the namespaces");
+    } else {
+        if (host_uid != (long) geteuid() || host_gid != (long) getegid()) {
+            errno = EPERM;
+            fail("--user maps to the host ids %ld:%ld, but a launcher that is not root can map only its own, %d:%d", host_uid, host_gid,
+                    (int) geteuid(), (int) getegid());
+        }
+        if (idmap_from_uid >= 0) { errno = EPERM; fail("--idmap needs root (an idmapped mount of a host file system)"); }
+        if (join_pid >= 0) join_storage();
+        if (unshare(CLONE_NEWUSER | flags) < 0) fail("unshare (user namespaces: sysctl user.max_user_namespaces)");
+        write_maps("self");
+        clone_sources();
+    }
     int report[2], alive[2], status[2];
     if (pipe2(report, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) fail("pipe");
     pid_t init = fork();

@@ -1,7 +1,7 @@
 /*
  * s4j-launch.h: what the parts of the launcher share. s4j-launch.c parses the arguments and runs the
- * three processes; s4j-view.c builds the sandbox's root from the file-system operations; s4j-bwrap.c is
- * the bubblewrap backend's pre-exec mode.
+ * three processes; s4j-view.c verifies and clones the bind sources and builds the sandbox's root from the
+ * file-system operations; s4j-bwrap.c is the bubblewrap backend's pre-exec mode.
  */
 #ifndef S4J_LAUNCH_H
 #define S4J_LAUNCH_H
@@ -12,6 +12,7 @@
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
@@ -38,16 +39,29 @@
 #define PID1_GRACE_MS 100
 #define MAX_LIST 512
 
-/* The file-system operations, in order; BIND to RO_BIND_OWN are binds (their sources cloned first). */
+/*
+ * The file-system operations, in order; BIND to RO_BIND_OWN are binds, whose source a is pinned: it must
+ * resolve, without a symbolic link, to the object dev:ino (see open_pinned), and is cloned before anything
+ * else. The _OWN ones are idmapped when --idmap is given.
+ */
 enum kind { BIND, RO_BIND, DEV_BIND, BIND_OWN, RO_BIND_OWN, TMPFS, PROC, DEV, SYMLINK, HIDE, REMOUNT_RO };
-struct op { enum kind kind; const char *a, *b; unsigned long long size; unsigned mode; int tree, is_dir; };
+struct op {
+    enum kind kind;
+    const char *a, *b, *what; /* what: for messages, what the bind is ("the policy's mount at /data"), or NULL */
+    unsigned long long size, dev, ino;
+    unsigned mode;
+    int tree, is_dir;
+};
 
 extern struct op ops[MAX_LIST];
 extern int nops, disable_userns, ncgroups, bwrap_mode;
 extern const char *cgroup_files[MAX_LIST];
-extern long host_uid, host_gid, parent_pid;
-extern struct sock_filter guard[160];
-extern unsigned short guard_len;
+/* --user: the command's ids inside, and the host ids its user namespace maps them to */
+extern long uid, gid, host_uid, host_gid, parent_pid;
+/* --idmap: the _OWN binds show files of host uid/gid idmap_from as idmap_to's (and store the reverse); -1: none */
+extern long idmap_from_uid, idmap_from_gid, idmap_to_uid, idmap_to_gid;
+/* --join-ns PID: the process whose user and mount namespaces hold the disk storage (a JVM that is not root); -1: none */
+extern long join_pid;
 
 /* Reports a setup failure and ends the process: exit 125 in L, a message to L from C and D. */
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -61,8 +75,21 @@ void lower_rlimits(void);
 size_t slurp(const char *path, char *buf, size_t max, const char *what);
 /* The NUL-separated arguments of FILE, which is deleted at once, into args[first..] (NULL-ended); the new count. */
 int read_args(const char *path, char **args, int first, int max);
-/* The setuid guard (see s4j-launch.c) into guard[] and guard_len. */
-void build_guard(void);
+/* --user U:G:HU:HG and --idmap FU:FG:TU:TG values. */
+void user_arg(const char *spec);
+void idmap_arg(const char *spec);
+/* A bind's "DEV:INO" into o->dev and o->ino. */
+void pin_arg(struct op *o, const char *spec);
+/* The raw BPF program (struct sock_filter[]) of FILE, which the Java side compiled from the one syscall table. */
+void read_seccomp(const char *path, struct sock_fprog *prog);
+/* Writes "deny" to /proc/PID/setgroups, then "uid host_uid 1" and "gid host_gid 1" to its uid_map and gid_map. */
+void write_maps(const char *pid);
+/* Not root: joins join_pid's user and mount namespaces (setns; the JVM's uid owns that user namespace), where
+ * the disk storage's paths are, before any path is resolved; then sets host_uid:host_gid to our ids there. */
+void join_storage(void);
+/* A user namespace, made by a helper child while we are root (so root owns it), that maps uid:gid to
+ * host_uid:host_gid. Returns an fd of it. */
+int make_userns(void);
 /* The --bwrap mode (s4j-bwrap.c): set up as root, then become bwrap. */
 int bwrap_main(const char *args_file) __attribute__((noreturn));
 /* Joins every cgroup_files[]: 0 into a v1 "tasks" file (this thread, our only one: no RCU grace period), our pid
@@ -77,8 +104,15 @@ const char *standby_wait(int argc, char **argv);
 int bwrap_standby_main(int argc, char **argv) __attribute__((noreturn));
 void write_map(const char *pid, const char *file, long inside, long outside);
 
-/* Clones every bind source (idmapping the own ones when idmap); returns whether an idmapped one is writable. */
-int clone_sources(int idmap);
+/* Verifies and clones every bind source (idmapping the _OWN ones when --idmap was given), in the caller's mount
+ * namespace: for each, open_pinned, then open_tree(fd, "", OPEN_TREE_CLONE|AT_EMPTY_PATH) - never by name. */
+void clone_sources(void);
+/* An O_PATH fd of o->a resolved without following any symbolic link (openat2 RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS, else an O_NOFOLLOW walk), which must be the object o->dev:o->ino; else the launch
+ * fails, naming the source (and o->what). */
+int open_pinned(const struct op *o);
+/* An empty mount point of the same kind (file or directory) as what will cover it. */
+void mount_point(const char *dst, int is_dir);
 /* In pid 1: the staging tmpfs, the operations, then pivot_root into the new root. */
 void build_root(void);
 

@@ -1,24 +1,24 @@
 /*
- * s4j-view.c: the sandbox's root. L clones the bind sources (open_tree) where they are reachable: as root
- * before it becomes the host's nobody, with the own ones idmapped, else in its new mount namespace. pid 1
- * then mounts a staging tmpfs on /tmp, pivots into it (the host's root at /oldroot, the new root at
- * /newroot), applies the operations in order, unmounts the host's root and pivots into the new root.
+ * s4j-view.c: the sandbox's root. L verifies and clones the bind sources (open_pinned, then open_tree on the
+ * verified fd) in the mount namespace where it resolved them: as root in the host's, before it makes the
+ * sandbox's user namespace, with the _OWN ones idmapped; else in its new mount namespace. pid 1 then mounts
+ * a staging tmpfs on /tmp, pivots into it (the host's root at /oldroot, the new root at /newroot), applies
+ * the operations in order, unmounts the host's root and pivots into the new root.
  */
 #include "s4j-launch.h"
 
 #define BASE "/tmp" /* where the staging tmpfs goes; pivot_root uncovers the host's /tmp again */
 
 /*
- * A user namespace that maps the caller's (the JVM's) ids to the sandbox's host ids, for idmapped
- * mounts: files the JVM owns appear owned by the sandbox user, and what the sandbox creates is stored
- * as the JVM's. A helper child unshares and waits while we write its maps from outside.
+ * A user namespace made by a helper child while we are root, whose maps we write from outside; an fd of it.
+ * write_ids(pid) writes the maps.
  */
-static int idmap_userns(void) {
+static int helper_userns(void (*write_ids)(const char *pid), const char *what) {
     int ready[2], done[2];
     char c = 0, id[16], path[64];
-    if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) fail("idmap: pipe");
+    if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) fail("%s: pipe", what);
     pid_t pid = fork();
-    if (pid < 0) fail("idmap: fork");
+    if (pid < 0) fail("%s: fork", what);
     if (pid == 0) {
         if (unshare(CLONE_NEWUSER) < 0 || write(ready[1], &c, 1) != 1) _exit(1);
         close(done[1]);
@@ -26,16 +26,73 @@ static int idmap_userns(void) {
     }
     close(ready[1]);
     close(done[0]);
-    if (read(ready[0], &c, 1) != 1) { errno = ECHILD; fail("idmap: the helper could not unshare a user namespace"); }
+    if (read(ready[0], &c, 1) != 1) { errno = ECHILD; fail("%s: the helper could not unshare a user namespace", what); }
     snprintf(id, sizeof id, "%d", pid);
-    write_map(id, "uid_map", getuid(), host_uid);
-    write_map(id, "gid_map", getgid(), host_gid);
+    write_ids(id);
     snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail("idmap: open %s", path);
+    if (fd < 0) fail("%s: open %s", what, path);
     close(done[1]);
     close(ready[0]);
-    if (waitpid(pid, NULL, 0) < 0) fail("idmap: waitpid");
+    if (waitpid(pid, NULL, 0) < 0) fail("%s: waitpid", what);
+    return fd;
+}
+
+static void write_idmap(const char *pid) {
+    write_map(pid, "uid_map", idmap_from_uid, idmap_to_uid);
+    write_map(pid, "gid_map", idmap_from_gid, idmap_to_gid);
+}
+
+/*
+ * The user namespace of the idmapped binds: host files of idmap_from (the JVM's user) appear as idmap_to's
+ * (the sandbox's host user), and what idmap_to creates is stored as idmap_from's.
+ */
+static int idmap_userns(void) {
+    return helper_userns(write_idmap, "idmap");
+}
+
+int make_userns(void) {
+    return helper_userns(write_maps, "the sandbox's user namespace");
+}
+
+/* The O_NOFOLLOW walk of open_pinned, for kernels without openat2 (before 5.6): -1 and errno on failure. */
+static int walk_nofollow(const char *path) {
+    char buf[4096], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", path);
+    int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    for (char *c = strtok_r(buf, "/", &save); dir >= 0 && c; c = strtok_r(NULL, "/", &save)) {
+        int next = openat(dir, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int err = errno;
+        struct stat st;
+        close(dir);
+        if (next >= 0 && fstat(next, &st) == 0 && S_ISLNK(st.st_mode)) {
+            close(next);
+            next = -1;
+            err = ELOOP;
+        }
+        errno = err;
+        dir = next;
+    }
+    return dir;
+}
+
+int open_pinned(const struct op *o) {
+    const char *path = o->a, *sep = o->what ? " (" : "", *what = o->what ? o->what : "", *end = o->what ? ")" : "";
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS) fd = walk_nofollow(path);
+    if (fd < 0 && errno == ELOOP)
+        fail("bind source %s%s%s%s: a component of it is now a symbolic link (it had none when the sandbox was built, and"
+             " a source is never resolved through one); nothing is mounted from it", path, sep, what, end);
+    if (fd < 0) fail("bind source %s%s%s%s: resolve it without following links", path, sep, what, end);
+    struct stat st;
+    if (fstat(fd, &st) < 0) fail("bind source %s: fstat", path);
+    if ((unsigned long long) st.st_dev != o->dev || (unsigned long long) st.st_ino != o->ino) {
+        errno = ESTALE;
+        fail("bind source %s%s%s%s: it was replaced since the sandbox was built (pinned %llu:%llu, now %llu:%llu);"
+             " nothing is mounted from it", path, sep, what, end, o->dev, o->ino, (unsigned long long) st.st_dev,
+             (unsigned long long) st.st_ino);
+    }
     return fd;
 }
 
@@ -47,17 +104,19 @@ static void set_attr(int dirfd, const char *path, int flags, unsigned long long 
 }
 
 /*
- * Detached copies of every bind source (open_tree), made where the sources are reachable: as root before
- * the drop (a 0700 workspace stays reachable), else in our new mount namespace. C moves them in place.
+ * Detached copies of every bind source, each cloned from the fd open_pinned verified (never by name), in the
+ * caller's mount namespace. C (or the bwrap launcher) moves them in place.
  */
-int clone_sources(int idmap) {
-    int userns = -1, writable_idmap = 0;
+void clone_sources(void) {
+    int userns = -1, idmap = idmap_from_uid >= 0;
     for (int i = 0; i < nops; i++) {
         struct op *o = &ops[i];
         if (o->kind > RO_BIND_OWN) continue;
         int own = o->kind == BIND_OWN || o->kind == RO_BIND_OWN, mapped = own && idmap;
-        o->tree = (int) syscall(SYS_open_tree, AT_FDCWD, o->a, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (mapped ? 0 : AT_RECURSIVE));
+        int pinned = open_pinned(o);
+        o->tree = (int) syscall(SYS_open_tree, pinned, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (mapped ? 0 : AT_RECURSIVE));
         if (o->tree < 0) fail("bind %s: open_tree", o->a);
+        close(pinned);
         struct stat st;
         if (fstat(o->tree, &st) < 0) fail("bind %s: fstat", o->a);
         o->is_dir = S_ISDIR(st.st_mode);
@@ -65,13 +124,11 @@ int clone_sources(int idmap) {
         if (o->kind == RO_BIND || o->kind == RO_BIND_OWN) set |= MOUNT_ATTR_RDONLY;
         if (mapped && userns < 0) userns = idmap_userns();
         if (mapped) set |= MOUNT_ATTR_IDMAP;
-        writable_idmap |= mapped && o->kind == BIND_OWN;
         char what[4200];
         snprintf(what, sizeof what, mapped ? "bind %s (idmapped: its file system must support that)" : "bind %s", o->a);
         set_attr(o->tree, "", AT_EMPTY_PATH | (mapped ? 0 : AT_RECURSIVE), set, mapped ? userns : 0, what);
     }
     if (userns >= 0) close(userns);
-    return writable_idmap;
 }
 
 /* A path as the sandbox will see it: without the staging prefix. */
@@ -99,8 +156,7 @@ static void mkdir_parent(const char *path) {
     if (parent[0]) mkdir_p(parent);
 }
 
-/* An empty mount point of the same kind (file or directory) as what will cover it. */
-static void mount_point(const char *dst, int is_dir) {
+void mount_point(const char *dst, int is_dir) {
     mkdir_parent(dst);
     if (is_dir) { mkdir_p(dst); return; }
     int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);

@@ -8,7 +8,6 @@ module dev.sandbox4j.linux {
 
     // JNA reflects on the narrow native interfaces and their by-reference types
     opens dev.sandbox4j.linux.internal.sys to com.sun.jna;
-    opens dev.sandbox4j.linux.internal.seccomp to com.sun.jna;
     opens dev.sandbox4j.linux.internal.rootfs to com.sun.jna;
 
     provides dev.sandbox4j.spi.SandboxBackend with dev.sandbox4j.linux.BubblewrapBackend,

@@ -45,7 +45,7 @@ class BubblewrapEscapeTest {
     @Test
     void deniedSystemCallsFailWithEpermAndTheHostPidIsNotThere() throws Exception {
         Process host = new ProcessBuilder("sleep", "60").start();
-        try (Sandbox s = support.open(IsolationPolicy.strict())) {
+        try (Sandbox s = support.open(TestPolicies.strict())) {
             assumePython(s);
             ExecResult unshare = sh(s, "unshare -U true");
             assertThat(unshare.exitCode()).isNotZero();
@@ -62,7 +62,7 @@ class BubblewrapEscapeTest {
             assertThat(kill.stderr()).containsIgnoringCase("No such process");
         }
         // without the filter the same ptrace still fails: the host pid does not exist in the sandbox
-        IsolationPolicy noFilter = IsolationPolicy.strict().toBuilder().syscalls(SyscallPolicy.allowAll()).build();
+        IsolationPolicy noFilter = TestPolicies.strict().toBuilder().syscalls(SyscallPolicy.allowAll()).build();
         try (Sandbox s = support.open(noFilter)) {
             String ptrace = "import ctypes, os; c = ctypes.CDLL(None, use_errno=True);"
                     + " r = c.ptrace(16, " + host.pid() + ", 0, 0); print(r, os.strerror(ctypes.get_errno()))";
@@ -92,10 +92,12 @@ class BubblewrapEscapeTest {
                 .inheritIO().start();
         assertThat(cc.waitFor()).isZero();
         ws.toFile().setWritable(true, false);
-        try (Sandbox s = support.open(IsolationPolicy.strict(), b -> b.workspace(ws))) {
+        // no disk limit: it excludes a caller's workspace
+        IsolationPolicy strict = TestPolicies.strict().toBuilder().limits(l -> l.noDiskLimit()).build();
+        try (Sandbox s = support.open(strict, b -> b.workspace(ws))) {
             assertThat(s.exec(Command.of("./i386")).stdout()).isEqualTo("i386 unshare: Operation not permitted\n");
         }
-        IsolationPolicy noFilter = IsolationPolicy.strict().toBuilder().syscalls(SyscallPolicy.allowAll()).build();
+        IsolationPolicy noFilter = strict.toBuilder().syscalls(SyscallPolicy.allowAll()).build();
         try (Sandbox s = support.open(noFilter, b -> b.workspace(ws))) {
             assertThat(s.exec(Command.of("./i386")).stdout()).as("the probe works when nothing filters it")
                     .isEqualTo("i386 unshare: ok\n");
@@ -108,7 +110,7 @@ class BubblewrapEscapeTest {
             server.setSoTimeout(300);
             AtomicInteger accepted = new AtomicInteger();
             String connect = "exec 3<>/dev/tcp/127.0.0.1/" + server.getLocalPort() + " && echo connected";
-            try (Sandbox s = support.open(IsolationPolicy.strict())) {
+            try (Sandbox s = support.open(TestPolicies.strict())) {
                 ExecResult r = s.exec(Command.of("bash", "-c", connect));
                 assertThat(r.exitCode()).isNotZero();
                 assertThat(r.stderr()).contains("Connection refused");
@@ -116,7 +118,7 @@ class BubblewrapEscapeTest {
             }
             accepted.addAndGet(acceptAll(server));
             assertThat(accepted.get()).as("connections the host server accepted from network=none").isZero();
-            IsolationPolicy host = IsolationPolicy.strict().toBuilder().network(NetworkPolicy.host()).build();
+            IsolationPolicy host = TestPolicies.strict().toBuilder().network(NetworkPolicy.host()).build();
             try (Sandbox s = support.open(host)) {
                 assertThat(s.exec(Command.of("bash", "-c", connect)).stdout()).as("the probe can connect when allowed")
                         .isEqualTo("connected\n");
@@ -140,7 +142,7 @@ class BubblewrapEscapeTest {
     void writesToReadOnlyPathsFailWithErofs() throws Exception {
         Path ro = Files.createDirectories(tmp.resolve("ro"));
         Files.writeString(ro.resolve("given.txt"), "given");
-        IsolationPolicy p = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.readOnly(ro, "/data")).build();
+        IsolationPolicy p = TestPolicies.strict().toBuilder().filesystem(fs -> fs.readOnly(ro, "/data")).build();
         try (Sandbox s = support.open(p)) {
             assertThat(s.exec(Command.of("cat", "/data/given.txt")).stdout()).isEqualTo("given");
             for (String target : new String[] {"/data/new.txt", "/data/given.txt", "/usr/bin/sandbox4j", "/etc/passwd", "/etc/sandbox4j-new", "/sandbox4j"}) {
@@ -158,7 +160,7 @@ class BubblewrapEscapeTest {
         Path data = Files.createDirectories(tmp.resolve("data"));
         Files.writeString(data.resolve("secret.txt"), "top secret");
         Files.writeString(data.resolve("public.txt"), "public");
-        IsolationPolicy p = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.readOnly(data, "/data")
+        IsolationPolicy p = TestPolicies.strict().toBuilder().filesystem(fs -> fs.readOnly(data, "/data")
                 .hide("/data/secret.txt").hide("/usr/share/doc")).build();
         try (Sandbox s = support.open(p)) {
             assertThat(s.exec(Command.of("cat", "/data/public.txt")).stdout()).isEqualTo("public");
@@ -180,7 +182,7 @@ class BubblewrapEscapeTest {
     @Test
     void aDaemonDiesWithItsExecAndNothingOfItSurvivesClose() throws Exception {
         String mark = "bwrap-daemon-" + Long.toHexString(System.nanoTime());
-        try (Sandbox s = support.open(IsolationPolicy.strict())) {
+        try (Sandbox s = support.open(TestPolicies.strict())) {
             ExecResult r = s.exec(Command.shell("setsid sh -c 'echo $$ > daemon.pid; exec sleep 300' </dev/null >/dev/null 2>&1 &"
                     + " i=0; while [ ! -s daemon.pid ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; cat daemon.pid")
                     .env("SANDBOX4J_MARK", mark));
@@ -196,7 +198,7 @@ class BubblewrapEscapeTest {
     @Test
     void aDirectoryImageShowsOnlyTheRootfs() throws Exception {
         Path rootfs = BwrapTestSupport.busyboxRootfs(Files.createDirectories(tmp.resolve("rootfs")));
-        IsolationPolicy p = IsolationPolicy.strict();
+        IsolationPolicy p = TestPolicies.strict();
         try (Sandbox s = support.open(p, b -> b.image(dev.sandbox4j.SandboxImage.directory(rootfs)))) {
             ExecResult r = s.exec(Command.of("sh", "-c", "cat /etc/rootfs-marker; ls /; id -u; ls /usr 2>&1"));
             assertThat(r.stdout()).startsWith("from the rootfs\n").contains("workspace").contains("65534")

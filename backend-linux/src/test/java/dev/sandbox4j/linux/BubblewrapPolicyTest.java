@@ -27,7 +27,7 @@ class BubblewrapPolicyTest {
 
     @Test
     void theLoopbackOfStandardIsUpAndTheSandboxesOwn() {
-        try (Sandbox s = support.open(IsolationPolicy.standard())) {
+        try (Sandbox s = support.open(TestPolicies.enforceable(IsolationPolicy.standard()))) {
             assumeTrue(s.exec(Command.shell("command -v python3")).exitCode() == 0, "python3 is not in the host image");
             String echo = "import socket; srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1);"
                     + " c = socket.create_connection(srv.getsockname(), 2); a, _ = srv.accept(); c.sendall(b'ping');"
@@ -49,7 +49,7 @@ class BubblewrapPolicyTest {
             host = Set.of();
         }
         assumeTrue(!host.isEmpty(), "the host has no /etc/alternatives entries");
-        try (Sandbox s = support.open(IsolationPolicy.strict())) {
+        try (Sandbox s = support.open(TestPolicies.strict())) {
             ExecResult r = s.exec(Command.of("ls", "-A", "/etc/alternatives"));
             assertThat(r.exitCode()).as("stderr: %s", r.stderr()).isZero();
             assertThat(Set.copyOf(r.stdout().lines().toList())).isEqualTo(host);
@@ -59,7 +59,7 @@ class BubblewrapPolicyTest {
 
     @Test
     void keptCapabilitiesAreTheOnlyOnes() {
-        IsolationPolicy p = IsolationPolicy.strict().toBuilder().process(new ProcessPolicy(true, OptionalInt.of(65534),
+        IsolationPolicy p = TestPolicies.strict().toBuilder().process(new ProcessPolicy(true, OptionalInt.of(65534),
                 true, true, Set.of("CAP_NET_BIND_SERVICE"))).build();
         try (Sandbox s = support.open(p)) {
             ExecResult r = s.exec(Command.of("grep", "^CapEff", "/proc/self/status"));
@@ -68,14 +68,22 @@ class BubblewrapPolicyTest {
     }
 
     @Test
-    void thePermissivePresetRunsInTheHostsFileSystemAsTheJvmsUser() throws Exception {
+    void thePermissivePresetRunsInTheHostsFileSystemAsTheSandboxsOwnUser() throws Exception {
         Path marker = Files.createTempFile("sandbox4j-permissive-", ".txt");
+        Path closed = Files.createTempFile("sandbox4j-permissive-closed-", ".txt");
         try {
             Files.writeString(marker, "host file");
+            Files.setPosixFilePermissions(marker, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            Files.writeString(closed, "the JVM's alone");
+            Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             try (Sandbox s = support.open(IsolationPolicy.permissive())) {
                 assertThat(s.exec(Command.of("cat", marker.toString())).stdout()).isEqualTo("host file");
-                long uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-                assertThat(s.exec(Command.of("id", "-u")).stdout().strip()).isEqualTo(Long.toString(uid));
+                assertThat(s.exec(Command.of("id", "-u")).stdout().strip()).as("the sandbox's own user, not the JVM's")
+                        .isEqualTo("65534");
+                if (dev.sandbox4j.linux.internal.host.HostIds.root()) {
+                    assertThat(s.exec(Command.of("cat", closed.toString())).stderr()).as("a file only the JVM (root) may read")
+                            .contains("Permission denied");
+                }
                 assertThat(s.workspacePath()).as("no mount point made on the host's real root").isNotEqualTo("/workspace");
                 assertThat(s.exec(Command.shell("echo hi > out.txt && cat " + s.workspacePath() + "/out.txt")).stdout())
                         .isEqualTo("hi\n");
@@ -83,13 +91,14 @@ class BubblewrapPolicyTest {
             }
         } finally {
             Files.deleteIfExists(marker);
+            Files.deleteIfExists(closed);
         }
     }
 
     @Test
     void rlimitsAreSetSoftAndHardByTheShellOrByPrlimit() {
         for (long fsize : new long[] {64L << 20, 1000}) {
-            IsolationPolicy p = IsolationPolicy.strict().toBuilder()
+            IsolationPolicy p = TestPolicies.strict().toBuilder()
                     .limits(l -> l.fileSize(dev.sandbox4j.DataSize.ofBytes(fsize)).openFiles(100)).build();
             try (Sandbox s = support.open(p)) {
                 String limits = s.exec(Command.of("cat", "/proc/self/limits")).stdout();

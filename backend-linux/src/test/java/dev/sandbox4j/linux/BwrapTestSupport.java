@@ -43,11 +43,26 @@ final class BwrapTestSupport {
         roots.add(Path.of(System.getProperty("java.io.tmpdir")));
         List<Path> found = new ArrayList<>();
         for (Path root : roots) {
-            try (Stream<Path> s = Files.find(root, 6, (p, a) -> a.isDirectory() && p.getFileName() != null
-                    && p.getFileName().toString().contains(token))) {
-                s.forEach(found::add);
-            } catch (IOException | java.io.UncheckedIOException e) {
-                // unreadable subtree: not ours
+            try {
+                Files.walkFileTree(root, java.util.EnumSet.noneOf(java.nio.file.FileVisitOption.class), 6,
+                        new java.nio.file.SimpleFileVisitor<>() {
+                            @Override
+                            public java.nio.file.FileVisitResult preVisitDirectory(Path dir,
+                                                                                  java.nio.file.attribute.BasicFileAttributes a) {
+                                if (dir.getFileName() != null && dir.getFileName().toString().contains(token)) {
+                                    found.add(dir);
+                                }
+                                return java.nio.file.FileVisitResult.CONTINUE;
+                            }
+
+                            @Override
+                            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                                // an unreadable subtree (another user's, one that just went): not ours
+                                return java.nio.file.FileVisitResult.CONTINUE;
+                            }
+                        });
+            } catch (IOException e) {
+                // the root itself is unreadable: nothing of ours there
             }
         }
         return found;

@@ -1,7 +1,6 @@
 package dev.sandbox4j.linux;
 
 import dev.sandbox4j.Command;
-import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
 
 /**
@@ -14,7 +13,7 @@ public final class JvmDeathMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Sandbox s = Sandbox.builder().backend(args[1]).policy(IsolationPolicy.strict()).build();
+        Sandbox s = Sandbox.builder().backend(args[1]).policy(TestPolicies.strict()).build();
         s.start(Command.of("sleep", "300").env("SANDBOX4J_MARK", args[0]).timeout(java.time.Duration.ofMinutes(5)));
         System.out.println("ready " + s.id());
         System.out.flush();

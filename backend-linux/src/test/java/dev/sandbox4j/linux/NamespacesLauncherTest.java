@@ -62,7 +62,12 @@ class NamespacesLauncherTest {
     }
 
     private Sandbox strict() {
-        return sandbox(IsolationPolicy.strict());
+        return sandbox(TestPolicies.strict());
+    }
+
+    /** Strict without its disk limit, which excludes a caller's workspace. */
+    private static IsolationPolicy strictWithoutDisk() {
+        return TestPolicies.strict().toBuilder().limits(l -> l.noDiskLimit()).build();
     }
 
     private static ExecResult ok(ExecResult r) {
@@ -79,11 +84,12 @@ class NamespacesLauncherTest {
     @Test
     void aLauncherFailureIsAnExecExceptionNamingTheStep() throws IOException {
         Path data = Files.createDirectories(tmp.resolve("data"));
-        Sandbox s = sandbox(IsolationPolicy.strict().toBuilder().filesystem(f -> f.readOnly(data, "/data")).build());
+        Sandbox s = sandbox(TestPolicies.strict().toBuilder().filesystem(f -> f.readOnly(data, "/data")).build());
         ok(s.exec(Command.of("ls", "/data")));
         Files.delete(data); // the mount's source vanishes after build(): only the launcher can notice
         assertThatThrownBy(() -> s.exec(Command.of("ls", "/data"))).isInstanceOf(ExecException.class)
-                .hasMessageContaining("the launcher failed at bind " + data + ": open_tree: No such file or directory")
+                .hasMessageContaining("the launcher failed at bind source " + data
+                        + ": resolve it without following links: No such file or directory")
                 .hasMessageContaining("(s4j-launch exit 125); nothing ran");
     }
 
@@ -99,7 +105,7 @@ class NamespacesLauncherTest {
 
     @Test
     void keptCapabilitiesAreTheOnlyOnes() {
-        Sandbox s = sandbox(IsolationPolicy.strict().toBuilder().process(new ProcessPolicy(true,
+        Sandbox s = sandbox(TestPolicies.strict().toBuilder().process(new ProcessPolicy(true,
                 OptionalInt.of(ProcessPolicy.NOBODY), true, true, Set.of("CAP_NET_BIND_SERVICE"))).build());
         Map<String, String> st = status(ok(s.exec(Command.of("cat", "/proc/self/status"))).stdout());
         String bit10 = String.format("%016x", 1L << 10);
@@ -150,7 +156,7 @@ class NamespacesLauncherTest {
             ExecResult none = strict().exec(Command.shell(connect));
             assertThat(none.exitCode()).isNotZero();
             assertThat(none.stderr()).as("network=none: the loopback is down").contains("Network is unreachable");
-            ExecResult loop = sandbox(IsolationPolicy.strict().toBuilder().network(NetworkPolicy.loopback()).build())
+            ExecResult loop = sandbox(TestPolicies.strict().toBuilder().network(NetworkPolicy.loopback()).build())
                     .exec(Command.shell(connect));
             assertThat(loop.exitCode()).isNotZero();
             assertThat(loop.stderr()).as("network=loopback: its own 127.0.0.1, where nothing listens").contains("Connection refused");
@@ -167,12 +173,12 @@ class NamespacesLauncherTest {
     }
 
     @Test
-    void asRootTheSandboxIsTheHostsNobodyAndTheWorkspaceStaysTheJvms() throws Exception {
+    void asRootTheSandboxIsAHostUidOfItsOwnAndTheWorkspaceStaysTheJvms() throws Exception {
         Assumptions.assumeTrue("0".equals(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid"))),
                 "the JVM is not root: the sandbox runs as the JVM's own uid, nothing is idmapped");
         Path ws = Files.createDirectories(tmp.resolve("ws"));
         Files.setPosixFilePermissions(ws, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-        Sandbox s = Sandbox.builder().backend(NamespacesBackend.NAME).policy(IsolationPolicy.strict()).workspace(ws).build();
+        Sandbox s = Sandbox.builder().backend(NamespacesBackend.NAME).policy(strictWithoutDisk()).workspace(ws).build();
         open.add(s);
         String mark = UUID.randomUUID().toString();
         Execution e = s.start(Command.of("sleep", "60").env(ContractCommands.MARK, mark));
@@ -182,8 +188,10 @@ class NamespacesLauncherTest {
             Thread.sleep(20);
         }
         long pid = HostProbes.processesWithEnv(entry).get(0);
-        assertThat(status(Files.readString(Path.of("/proc", Long.toString(pid), "status"))).get("Uid"))
-                .as("the sandboxed process's uids as the host sees them").isEqualTo("65534\t65534\t65534\t65534");
+        String uid = status(Files.readString(Path.of("/proc", Long.toString(pid), "status"))).get("Uid");
+        assertThat(uid.split("\t")).as("the sandboxed process's uids as the host sees them: one, its own")
+                .containsOnly(uid.split("\t")[0]);
+        assertThat(Long.parseLong(uid.split("\t")[0])).isBetween(1879048192L, 1879113727L);
         e.kill();
         ExecResult r = ok(s.exec(Command.shell("stat -c %u . && echo made > made.txt && stat -c %u made.txt")));
         assertThat(r.stdout().lines().toList()).as("inside, the 0700 workspace and what it writes are its own")
@@ -216,7 +224,7 @@ class NamespacesLauncherTest {
         Assumptions.assumeTrue("0".equals(String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid"))),
                 "the JVM is not root: what the sandbox writes is the JVM user's, a setuid bit gains nothing");
         Path ws = Files.createDirectories(tmp.resolve("ws"));
-        Sandbox s = Sandbox.builder().backend(NamespacesBackend.NAME).policy(IsolationPolicy.strict()).workspace(ws).build();
+        Sandbox s = Sandbox.builder().backend(NamespacesBackend.NAME).policy(strictWithoutDisk()).workspace(ws).build();
         open.add(s);
         // written inside as the sandbox's own file, stored on the host as root's: u+s would make it setuid-root
         ExecResult r = s.exec(Command.shell("cp /bin/true x && chmod 755 x && echo plain; chmod u+s x; chmod g+s x;"
@@ -237,7 +245,7 @@ class NamespacesLauncherTest {
     @Test
     void manyQuickExecsInOneSandboxNeverRunIntoThePidsLimit() {
         Assumptions.assumeTrue(dev.sandbox4j.linux.internal.cgroup.CgroupSandbox.probe().available(), "cgroups are needed for a pids limit");
-        Sandbox s = sandbox(IsolationPolicy.strict().toBuilder().limits(l -> l.pids(20)).build());
+        Sandbox s = sandbox(TestPolicies.strict().toBuilder().limits(l -> l.pids(20)).build());
         for (int i = 0; i < 200; i++) {
             ExecResult r = s.exec(Command.of("true"));
             assertThat(r.exitCode()).as("exec %d of true: %s", i, r.stderr()).isZero();

@@ -25,10 +25,26 @@ import java.util.Set;
  *
  * <p>Enforcement: memory and CPUs are the VM's (RAM = the memory limit plus 192 MiB for the guest kernel,
  * rounded up to a power of two, at least 1 GiB; the limit itself is the guest cgroup's memory.max); pids,
- * file size, open files, the uid, no_new_privs, capabilities and the syscall filter are applied by the
- * agent in the guest; the host's /usr is shared read-only (enforced on the host) and the workspace
- * read-write, both through virtiofsd; network {@code none} means no network device at all, {@code
- * loopback} a guest-only loopback. KVM is used when it passes a boot self-test, else TCG.
+ * file size, open files, the uid, no_new_privs and capabilities are applied by the agent in the guest, and
+ * so is sandbox4j's one system-call table ({@code SyscallTable.forSandbox}, compiled on the host for x86_64
+ * and installed for every command whatever the policy: the set-id guard and, under network {@code none}
+ * and {@code loopback}, the AF_VSOCK rule always apply); the host's /usr is shared read-only (enforced on
+ * the host) and the workspace read-write, both through virtiofsd; network {@code none} means no network
+ * device at all, {@code loopback} a guest-only loopback. KVM is used when it passes a boot self-test, else
+ * TCG.
+ *
+ * <p>Host side: every virtiofsd runs as the sandbox's own host uid and gid ({@code spec.host().ids()}), in a
+ * user namespace owned by root that maps only the guest's sandbox user (the policy's uid, else 65534) onto
+ * them: files the guest creates are the sandbox's host uid's, never root's, and guest root cannot write
+ * through a share at all. It serves the core's private nosuid,nodev bind of each pinned host path. The
+ * workspace (and each read-write mount's directory) is handed to that uid for the sandbox's life and given
+ * back at close; the files API hands what it creates to it too. A timed-out or killed command whose kill
+ * the guest does not confirm within 1.5 s (a guest saturated by a fork bomb or a memory hog) stops the VM,
+ * so that the timeout holds; the sandbox then refuses further commands, saying why.
+ *
+ * <p>Disk: with {@code limits.disk} the core puts the workspace on its size-limited storage, so writes
+ * through the share fail with ENOSPC past the limit. The policy's tmpfs paths are the guest's own tmpfs
+ * mounts, in the guest's RAM: bounded by the VM's memory, never on the host's disk (the guest has no disk).
  *
  * <p>Options: {@code vm.memory} (RAM without a memory limit, default 1g), {@code vm.accel} ({@code kvm}
  * or {@code tcg}), {@code vm.snapshot=false} (boot instead of restoring), {@code vm.aslr} ({@code true} or
@@ -40,7 +56,8 @@ import java.util.Set;
 public final class MicrovmBackend implements SandboxBackend {
     static final Set<Capability> CAPABILITIES = Set.of(Capability.FILESYSTEM_VIEW, Capability.HIDE_PATHS, Capability.TMPFS,
             Capability.NETWORK_NONE, Capability.NETWORK_LOOPBACK, Capability.MEMORY_LIMIT, Capability.CPU_LIMIT,
-            Capability.PIDS_LIMIT, Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT, Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL,
+            Capability.PIDS_LIMIT, Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT, Capability.DISK_LIMIT, Capability.SYSCALL_FILTER,
+            Capability.SYSCALL_FILTER_KILL,
             Capability.PID_ISOLATION, Capability.RUN_AS_UID, Capability.NO_NEW_PRIVILEGES, Capability.DROP_CAPABILITIES,
             Capability.CONTAIN_DAEMONS, Capability.REAPABLE, Capability.IMAGE_HOST, Capability.IMAGE_VM);
 

@@ -19,7 +19,9 @@ import java.util.Set;
 
 /**
  * {@code qemu}: a full q35 VM per sandbox, the host's kernel (a bzImage) booted directly with the guest
- * agent's initramfs, virtio-serial and virtiofs on PCI. It enforces what {@link MicrovmBackend} does, but
+ * agent's initramfs, virtio-serial and virtiofs on PCI. It enforces what {@link MicrovmBackend} does, in the
+ * same way (the one system-call table in the guest, virtiofsd as the sandbox's own host uid, the disk limit
+ * through the core's storage, the guest's tmpfs paths in its RAM, a VM stopped when a kill is not confirmed), but
  * boots every sandbox cold (about 2 s under TCG). Options: {@code vm.memory}, {@code vm.accel}, {@code vm.aslr} (as
  * for microvm: commands in the guest start without address randomisation under TCG unless it is true). Needs root
  * and the packages qemu-system-x86, linux-image-cloud-amd64 and busybox-static. Thread-safe.

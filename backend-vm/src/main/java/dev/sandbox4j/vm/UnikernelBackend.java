@@ -27,7 +27,8 @@ import java.util.Set;
  * environment and working directory are not passed, and host mounts are refused.
  *
  * <p>Enforcement: memory (the VM's RAM, default 64m) and CPUs (vCPUs), no network device, nothing of the
- * host's file system or processes visible. Accelerator: KVM when the host's Linux guest passes the VM
+ * host's file system or processes visible. Disk: a unikernel has no share and no disk image, so it stores
+ * nothing on the host and any {@code limits.disk} holds. Accelerator: KVM when the host's Linux guest passes the VM
  * backends' KVM self-test (or {@code vm.accel=kvm}), else TCG. Options: {@code vm.memory}, {@code vm.accel}.
  * Thread-safe.
  */
@@ -58,7 +59,7 @@ public final class UnikernelBackend implements SandboxBackend {
     @Override
     public Set<Capability> capabilities() {
         return Set.of(Capability.FILESYSTEM_VIEW, Capability.NETWORK_NONE, Capability.MEMORY_LIMIT, Capability.CPU_LIMIT,
-                Capability.PID_ISOLATION, Capability.CONTAIN_DAEMONS, Capability.REAPABLE, Capability.IMAGE_VM);
+                Capability.DISK_LIMIT, Capability.PID_ISOLATION, Capability.CONTAIN_DAEMONS, Capability.REAPABLE, Capability.IMAGE_VM);
     }
 
     /**

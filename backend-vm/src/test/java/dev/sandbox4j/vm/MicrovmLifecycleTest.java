@@ -44,7 +44,8 @@ class MicrovmLifecycleTest {
         List<Long> out = new ArrayList<>();
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*.pid")) {
             for (Path p : s) {
-                out.add(Long.parseLong(Files.readString(p, StandardCharsets.US_ASCII).strip()));
+                // "<pid> <start time>"
+                out.add(Long.parseLong(Files.readString(p, StandardCharsets.US_ASCII).strip().split(" ")[0]));
             }
         }
         return out;
@@ -68,15 +69,26 @@ class MicrovmLifecycleTest {
         assertThat(pids).as("QEMU and virtiofsd processes").noneMatch(MicrovmLifecycleTest::running);
     }
 
+    /** virtiofsd's lock files: in each share's directory of the runtime directory (bound over /var/run/virtiofsd for it). */
     static List<Path> virtiofsdLocks(Path dir) throws IOException {
         List<Path> out = new ArrayList<>();
-        Path locks = Path.of("/var/run/virtiofsd");
-        if (Files.isDirectory(locks)) {
-            try (DirectoryStream<Path> s = Files.newDirectoryStream(locks, dir.toString().replace('/', '.') + ".*")) {
+        if (Files.isDirectory(dir)) {
+            try (var s = Files.find(dir, 2, (p, a) -> p.getFileName().toString().endsWith(".pid") && !p.getParent().equals(dir))) {
                 s.forEach(out::add);
             }
         }
         return out;
+    }
+
+    /** The host's own /var/run/virtiofsd, which no sandbox writes to (each binds its own directory over it). */
+    static List<Path> hostLocks() throws IOException {
+        Path locks = Path.of("/var/run/virtiofsd");
+        if (!Files.isDirectory(locks)) {
+            return List.of();
+        }
+        try (var s = Files.list(locks)) {
+            return s.toList();
+        }
     }
 
     @Test
@@ -84,6 +96,7 @@ class MicrovmLifecycleTest {
     void closeLeavesNothing() throws Exception {
         Path dir;
         List<Long> pids;
+        List<Path> hostLocksBefore = hostLocks();
         try (Sandbox s = Sandbox.builder().backend("microvm").build()) {
             s.exec(Command.shell("setsid sleep 1000 < /dev/null > /dev/null 2>&1 &"));
             dir = runtimeDir(s.id());
@@ -91,6 +104,7 @@ class MicrovmLifecycleTest {
             assertThat(pids).as("QEMU plus a virtiofsd for /usr and one for the workspace").hasSize(3);
             assertThat(pids).allMatch(MicrovmLifecycleTest::running);
             assertThat(virtiofsdLocks(dir)).hasSize(2);
+            assertThat(hostLocks()).isEqualTo(hostLocksBefore);
         }
         awaitGone(pids);
         assertThat(dir).doesNotExist();

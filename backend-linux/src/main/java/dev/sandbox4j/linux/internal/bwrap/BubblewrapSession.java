@@ -12,10 +12,10 @@ import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.SyscallPolicy;
 import dev.sandbox4j.linux.internal.cgroup.CgroupSandbox;
-import dev.sandbox4j.linux.internal.host.HostIds;
 import dev.sandbox4j.linux.internal.host.LauncherBinary;
 import dev.sandbox4j.linux.internal.host.PrivateDirs;
 import dev.sandbox4j.linux.internal.plan.HostFacts;
+import dev.sandbox4j.linux.internal.plan.HostPath;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
 import dev.sandbox4j.linux.internal.rlimit.Rlimits;
@@ -28,24 +28,22 @@ import dev.sandbox4j.spi.SessionLabels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
 /**
  * One bubblewrap sandbox: one bwrap run per exec (a fresh pid namespace each, which dies with the exec),
  * sharing what persists across execs: the workspace, the cgroups (limits hold for all execs together), the
- * private host directory (0700) with the seccomp program and the generated files, and the /etc view (shared
- * with the JVM's other sessions that have the same /etc: {@link EtcViewCache}). The first exec's launcher
- * is started when the session opens ({@link LauncherStandby}). Thread-safe.
+ * private host directory (0700) with the seccomp program and the generated files, the /etc view (shared
+ * with the JVM's other sessions that have the same /etc: {@link EtcViewCache}), and the pins of every host
+ * path it binds besides the core's (image paths, generated files, the view, the hidden files' cover), held
+ * until close. Every exec's launcher verifies and stages every bind source ({@link StagedBinds}). The first
+ * exec's launcher is started when the session opens ({@link LauncherStandby}). Thread-safe.
  */
 public final class BubblewrapSession implements BackendSession {
     private static final int SIGSYS = 31;
@@ -56,7 +54,6 @@ public final class BubblewrapSession implements BackendSession {
     public static final String ETC_VIEWS_KIND = EtcViewCache.KIND;
     private static final String HIDDEN_COVER = "hidden-cover";
     private static final String SECCOMP_FILE = "seccomp.bpf";
-    private static final java.util.Set<PosixFilePermission> READABLE = PosixFilePermissions.fromString("rw-r--r--");
 
     private final SandboxSpec spec;
     private final BwrapTool tool;
@@ -66,9 +63,10 @@ public final class BubblewrapSession implements BackendSession {
     private final SandboxPlan plan;
     private final Path seccompFile;
     private final Optional<String> envShim;
-    private final StagedBinds staging;
-    private final Optional<EtcView> etcView;
+    private final Optional<HostPath> cover;
+    private final Optional<BwrapArgs.Etc> etcView;
     private final Optional<EtcViewCache.Lease> etcLease;
+    private final HostFacts.Holding pins;
     private final LauncherStandby standby;
     private final Set<BubblewrapProcess> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong execs = new AtomicLong();
@@ -76,12 +74,13 @@ public final class BubblewrapSession implements BackendSession {
     private boolean closed;
 
     private BubblewrapSession(SandboxSpec spec, BwrapTool tool, BwrapFeatures features, Path privateDir,
-                              CgroupSandbox cgroup, SandboxPlan plan, StagedBinds staging, Optional<EtcViewCache.Lease> etcLease,
-                              LauncherStandby standby) {
+                              CgroupSandbox cgroup, SandboxPlan plan, Optional<HostPath> cover, Optional<BwrapArgs.Etc> etcView,
+                              Optional<EtcViewCache.Lease> etcLease, HostFacts.Holding pins, LauncherStandby standby) {
         this.standby = standby;
-        this.staging = staging;
+        this.cover = cover;
         this.etcLease = etcLease;
-        this.etcView = etcLease.map(EtcViewCache.Lease::view);
+        this.etcView = etcView;
+        this.pins = pins;
         this.spec = spec;
         this.tool = tool;
         this.features = features;
@@ -92,7 +91,7 @@ public final class BubblewrapSession implements BackendSession {
         this.envShim = findEnv(spec);
     }
 
-    /** {@code env} in the image (see {@link BwrapArgs#of(SandboxPlan, BwrapFeatures, Optional)}). */
+    /** {@code env} in the image (see {@link BwrapArgs#of(SandboxPlan, BwrapFeatures, Optional, Optional, Optional)}). */
     private static Optional<String> findEnv(SandboxSpec spec) {
         Path root = spec.image() instanceof SandboxImage.Directory d && spec.policy().filesystem().isolated()
                 ? d.rootfs() : Path.of("/");
@@ -111,55 +110,44 @@ public final class BubblewrapSession implements BackendSession {
     }
 
     /**
-     * Checks everything that can be checked, then makes the private directory, the cgroups, the plan and
-     * the staging. On failure nothing is left behind.
+     * Checks everything that can be checked, then makes the private directory, the cgroups, the plan (which
+     * pins the image's paths and writes the generated files), the /etc view and the seccomp program. On
+     * failure nothing is left behind.
      */
     public static BubblewrapSession open(SandboxSpec spec, BwrapTool tool, Path tempRoot) {
         if (tool.bwrap().isEmpty()) {
             Availability a = tool.probe();
             throw new BackendUnavailableException("bubblewrap: " + a.reason() + "; fix: " + a.fix());
         }
+        if (spec.host().ids().uid() == 0 || spec.host().ids().gid() == 0) {
+            throw new SandboxStartException("bubblewrap: the sandbox " + spec.sandboxId() + " would run as the host's root ("
+                    + spec.host().ids() + "); a root JVM gives each sandbox host ids of its own (the core's range), so"
+                    + " this spec was not prepared by the core: build the sandbox through Sandbox.builder()");
+        }
         ResourceLimits limits = spec.policy().limits();
         Rlimits.checkEnforceable(Rlimits.plan(limits));
         Path launcher = LauncherBinary.verifiedPath();
         BwrapFeatures features = tool.features();
-        // a root JVM runs the sandbox as the host's nobody whenever the policy names the sandbox's uid
-        boolean asNobody = HostIds.root() && spec.policy().process().uid().isPresent();
-        Path dir = PrivateDirs.create(tempRoot, KIND, spec.sandboxId(), asNobody ? "rwx--x--x" : "rwx------");
+        Path root = realTempRoot(tempRoot);
+        Path dir = PrivateDirs.create(root, KIND, spec.sandboxId(), "rwx------");
         CgroupSandbox cg = null;
         LauncherStandby standby = null;
         Optional<EtcViewCache.Lease> etcLease = Optional.empty();
+        HostFacts.Holding pins = new HostFacts.Holding();
         try {
-            if (asNobody && !nobodyCanReach(dir)) {
-                throw new SandboxStartException("bubblewrap runs this sandbox as the host's uid " + HostIds.SANDBOX_HOST_UID
-                        + ", which cannot enter " + tempRoot + " (a directory above it lacks o+x); give a tmpdir it can"
-                        + " enter with the option " + "bubblewrap.tmpdir" + " or -Djava.io.tmpdir");
-            }
-            boolean needsCgroup = limits.memory().isPresent() || limits.cpus().isPresent() || limits.pids().isPresent();
-            if (needsCgroup) {
-                cg = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()), limits);
+            Step.CgroupLimits cgroupLimits = SandboxPlan.cgroupLimits(spec.policy());
+            if (!cgroupLimits.none()) {
+                cg = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()), cgroupLimits.asResourceLimits());
             }
             // the first exec's launcher joins the cgroups now, while the rest of the sandbox is prepared
             standby = new LauncherStandby(cg == null ? List.of() : cg.joinFiles());
             List<Path> joined = standby.cgroupProcs();
             standby.arm(() -> BwrapLauncher.standby(launcher, joined));
-            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cg == null ? List.of() : cg.joinFiles()));
-            etcLease = EtcViewCache.acquire(plan, tempRoot);
-            Optional<EtcView> etc = etcLease.map(EtcViewCache.Lease::view);
-            writeFiles(plan, dir, etc.map(EtcView::consolidated).orElse(Set.of()));
-            // after the files exist: what the view shows of them is checked as it is on disk
-            StagedBinds staging = asNobody ? StagedBinds.of(plan, new int[] {HostIds.SANDBOX_HOST_UID, HostIds.SANDBOX_HOST_GID},
-                    spec.policy().filesystem().mounts().stream().filter(m -> !m.writable()).collect(Collectors.toSet()),
-                    etc.map(EtcView::consolidated).orElse(Set.of()), etc.map(EtcView::dir), dir.resolve("stage"),
-                    BubblewrapSession::nobodyCanReach,
-                    Files::isDirectory) : StagedBinds.none();
-            if (staging.guarded() && !features.addSeccompFd()) {
-                throw new SandboxStartException("bubblewrap " + features.version() + " cannot load a second seccomp program"
-                        + " (--add-seccomp-fd, 0.6.0+), which the setuid guard of a root JVM's sandbox needs; install"
-                        + " bubblewrap 0.6.0 or newer, or run the JVM as another user");
-            }
-            makeMountPoints(staging, dir);
-            return new BubblewrapSession(spec, tool, features, dir, cg, plan, staging, etcLease, standby);
+            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cg == null ? List.of() : cg.joinFiles(), pins));
+            etcLease = EtcViewCache.acquire(plan, root);
+            Optional<BwrapArgs.Etc> etc = etcLease.map(l -> new BwrapArgs.Etc(l.view(), pins.pin(l.view().dir(), "the /etc view")));
+            Optional<HostPath> cover = writeFiles(plan, dir, pins);
+            return new BubblewrapSession(spec, tool, features, dir, cg, plan, cover, etc, etcLease, pins, standby);
         } catch (RuntimeException e) {
             if (standby != null) {
                 standby.discard();
@@ -168,91 +156,41 @@ public final class BubblewrapSession implements BackendSession {
                 cg.close();
             }
             etcLease.ifPresent(EtcViewCache.Lease::close);
+            pins.close();
             PrivateDirs.delete(dir);
             throw e;
         }
     }
 
-    /** True when the host's nobody can look {@code path} up: every directory above it has o+x. */
-    static boolean nobodyCanReach(Path path) {
+    /** The temp root without a link in its path: the files made under it are pinned, which refuses links. */
+    private static Path realTempRoot(Path tempRoot) {
         try {
-            for (Path p = path.toRealPath().getParent(); p != null; p = p.getParent()) {
-                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
+            return tempRoot.toRealPath();
+        } catch (IOException e) {
+            throw new SandboxStartException("bubblewrap: the directory for the sandbox's private directory, " + tempRoot
+                    + ", cannot be resolved: " + e + "; give an existing directory (option bubblewrap.tmpdir, or"
+                    + " -Djava.io.tmpdir)", e);
         }
     }
 
-    /**
-     * The generated files (but those the shared /etc view shows: {@code inEtcView}), the hidden files'
-     * cover and the seccomp program, in {@code dir}.
-     */
-    private static void writeFiles(SandboxPlan plan, Path dir, Set<String> inEtcView) {
+    /** The hidden files' cover (pinned; when the plan hides a file) and the seccomp program, in {@code dir}. */
+    private static Optional<HostPath> writeFiles(SandboxPlan plan, Path dir, HostFacts.Holding pins) {
         try {
-            for (Map.Entry<Path, String> f : plan.generatedFiles().entrySet()) {
-                if (onlyInEtcView(plan, f.getKey(), inEtcView)) {
-                    continue;
-                }
-                Files.createDirectories(f.getKey().getParent());
-                Files.writeString(f.getKey(), f.getValue());
-                // bwrap may run as the host's nobody: it and the sandbox must read them, whatever the umask
-                Files.setPosixFilePermissions(f.getKey(), READABLE);
-            }
+            Optional<HostPath> cover = Optional.empty();
             if (!plan.stepsOf(Step.HideFile.class).isEmpty()) {
-                Files.createFile(dir.resolve(HIDDEN_COVER), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("---------")));
+                Path file = Files.createFile(dir.resolve(HIDDEN_COVER),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("---------")));
+                cover = Optional.of(pins.pin(file, "the hidden files' cover"));
             }
             for (Step.Seccomp s : plan.stepsOf(Step.Seccomp.class)) {
                 Path bpf = dir.resolve(SECCOMP_FILE);
-                Files.write(bpf, s.filter().bpf());
+                Files.write(bpf, s.program().bpf());
                 Files.setPosixFilePermissions(bpf, PosixFilePermissions.fromString("r--------"));
             }
+            return cover;
         } catch (IOException e) {
             throw new SandboxStartException("writing the sandbox's files into " + dir + " failed: " + e, e);
         }
-    }
-
-    /** True when every step that shows {@code file} is a bind the /etc view stands for (and there is one). */
-    private static boolean onlyInEtcView(SandboxPlan plan, Path file, Set<String> inEtcView) {
-        boolean shown = false;
-        for (Step s : plan.steps()) {
-            Path host = s instanceof Step.BindRo b ? b.host() : s instanceof Step.BindRw b ? b.host()
-                    : s instanceof Step.BindDev b ? b.host() : null;
-            if (file.equals(host)) {
-                if (!(s instanceof Step.BindRo b && inEtcView.contains(b.dest()))) {
-                    return false;
-                }
-                shown = true;
-            }
-        }
-        return shown;
-    }
-
-    /** The empty mount points of the staged binds, each of its source's kind. */
-    private static void makeMountPoints(StagedBinds staging, Path dir) {
-        try {
-            for (StagedBinds.Stage st : staging.stages().values()) {
-                if (st.inEtcView()) {
-                    continue; // the view's own, made with it (EtcView)
-                }
-                Files.createDirectories(st.mountPoint().getParent());
-                if (st.directory()) {
-                    Files.createDirectory(st.mountPoint());
-                } else {
-                    Files.createFile(st.mountPoint());
-                }
-            }
-        } catch (IOException e) {
-            throw new SandboxStartException("making the staged binds' mount points in " + dir + " failed: " + e, e);
-        }
-    }
-
-    /** The empty, mode 0000 file bound over hidden files: empty and unreadable. */
-    private Path hiddenCover() {
-        return privateDir.resolve(HIDDEN_COVER);
     }
 
     /** The plan every exec runs (without its exec steps). */
@@ -280,7 +218,8 @@ public final class BubblewrapSession implements BackendSession {
             if (closed) {
                 throw new ExecException("sandbox " + spec.sandboxId() + " is closed; build a new one");
             }
-            BwrapArgs.Invocation inv = BwrapArgs.of(plan.forExec(request), features, envShim, hiddenCover(), etcView, staging);
+            SandboxPlan exec = plan.forExec(request);
+            BwrapArgs.Invocation inv = BwrapArgs.of(exec, features, envShim, cover, etcView);
             Path args = privateDir.resolve("args-" + execs.incrementAndGet());
             Process p;
             try {
@@ -303,6 +242,7 @@ public final class BubblewrapSession implements BackendSession {
             } catch (SandboxException e) {
                 throw new ExecException(e.getMessage() + "\n" + plan, e);
             }
+
             BubblewrapProcess[] self = new BubblewrapProcess[1];
             BubblewrapProcess bp = new BubblewrapProcess(p, this::afterExit, () -> {
                 if (self[0] != null) {
@@ -363,6 +303,7 @@ public final class BubblewrapSession implements BackendSession {
         members.forEach(ProcessHandle::destroyForcibly);
         // bounded: the reaper finds what is left by its session label
         ProcessWait.allGone(members, Duration.ofSeconds(5));
+        pins.close();
         PrivateDirs.delete(privateDir);
         // after every bwrap of this session is gone: the view may be deleted once no session uses it
         etcLease.ifPresent(EtcViewCache.Lease::close);

@@ -1,5 +1,7 @@
 package dev.sandbox4j.linux.internal.bwrap;
 
+import dev.sandbox4j.linux.internal.plan.HostPath;
+import dev.sandbox4j.linux.internal.plan.Idmap;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
 import dev.sandbox4j.linux.internal.rlimit.Rlimits;
@@ -12,10 +14,12 @@ import java.util.Optional;
  * Executes a {@link SandboxPlan} as a bubblewrap invocation: the options (passed to bwrap through
  * {@code --args FD}, so that environment values never show in the host's process list), the command, and
  * what the launcher does before bwrap runs (join cgroups, set rlimits, open the seccomp program on
- * {@link #SECCOMP_FD}, stage binds and change ids: {@link StagedBinds}). Pure: no I/O.
+ * {@link #SECCOMP_FD}, make and join a root-owned user namespace as root, stage every bind:
+ * {@link StagedBinds}). Reads the plan only (never the policy) and handles every step type
+ * ({@link Step.Visitor}). Pure: no I/O.
  */
 public final class BwrapArgs {
-    /** The fd on which the launcher opens the seccomp program for {@code --seccomp}. */
+    /** The fd on which the launcher opens the seccomp program. */
     public static final int SECCOMP_FD = 3;
     /** The fd on which the launcher opens the NUL-separated options for {@code --args}. */
     public static final int ARGS_FD = 4;
@@ -27,11 +31,10 @@ public final class BwrapArgs {
      * @param command     the argv after {@code --}
      * @param rlimits     limits the launcher sets before bwrap
      * @param cgroupProcs cgroup.procs files the launcher joins before bwrap
-     * @param seccomp     the BPF program to open on {@link #SECCOMP_FD}
-     * @param staging     what the launcher prepares as root, and the ids bwrap runs as
+     * @param staging     the user namespace and the staged binds the launcher prepares
      */
     public record Invocation(List<String> options, List<String> command, List<Rlimits.Limit> rlimits,
-                             List<Path> cgroupProcs, Optional<byte[]> seccomp, StagedBinds staging) {
+                             List<Path> cgroupProcs, StagedBinds staging) {
         public Invocation {
             options = List.copyOf(options);
             command = List.copyOf(command);
@@ -40,15 +43,21 @@ public final class BwrapArgs {
         }
     }
 
+    /**
+     * The session's /etc view and its pin.
+     *
+     * @param view   the directory standing for the plan's /etc files
+     * @param pinned the view's directory, pinned by the session
+     */
+    public record Etc(EtcView view, HostPath pinned) {
+    }
+
     private BwrapArgs() {
     }
 
-    /** Where hidden files are covered from when the caller gives no cover of its own. */
-    static final Path DEFAULT_COVER = Path.of("/dev/null");
-
-    /** {@link #of(SandboxPlan, BwrapFeatures, Optional, Path, Optional, StagedBinds)} without an exec shim, /etc view or staging, hidden files covered by /dev/null. */
+    /** {@link #of(SandboxPlan, BwrapFeatures, Optional, Optional, Optional)} without an exec shim, /etc view or cover. */
     public static Invocation of(SandboxPlan plan, BwrapFeatures features) {
-        return of(plan, features, Optional.empty(), DEFAULT_COVER, Optional.empty(), StagedBinds.none());
+        return of(plan, features, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /**
@@ -59,128 +68,41 @@ public final class BwrapArgs {
      *                 command as {@code env -u PWD -- argv} gives exactly the planned environment and the
      *                 shell's 127/126 with the program named. Not used when argv[0] holds '=' (env would
      *                 read it as an assignment).
-     * @param cover    an empty host file of mode 0000 bound read-only over every hidden file (bwrap binds
-     *                 with nodev, so /dev/null would not even open)
+     * @param cover    an empty host file of mode 0000, pinned, bound read-only over every hidden file (bwrap
+     *                 binds with nodev, so /dev/null would not even open); needed when the plan hides a file
      * @param etc      one directory standing for the plan's /etc files ({@link EtcView}), if the session made one
-     * @param staging  the binds the launcher stages (bound from their mount points) and the ids bwrap runs as
+     * @throws IllegalStateException for a plan without its user, seccomp or exec step, with an unpinned
+     *                               source, or hiding a file without a cover
      */
-    public static Invocation of(SandboxPlan plan, BwrapFeatures features, Optional<String> envShim, Path cover,
-                                Optional<EtcView> etc, StagedBinds staging) {
-        boolean etcBound = false;
-        boolean etcDone = false;
-        // with the host's whole file system the workspace shows at its own host path: a mount point at
-        // /workspace would be made on the host's real root (and stay there)
-        boolean hostView = hostView(plan);
-        List<String> o = new ArrayList<>();
-        List<String> command = List.of();
-        List<Rlimits.Limit> rlimits = new ArrayList<>();
-        List<Path> procs = new ArrayList<>();
-        Optional<byte[]> seccomp = Optional.empty();
+    public static Invocation of(SandboxPlan plan, BwrapFeatures features, Optional<String> envShim, Optional<HostPath> cover,
+                                Optional<Etc> etc) {
+        Translation t = new Translation(plan, features, cover, etc);
         for (Step step : plan.steps()) {
-            if (etc.isPresent() && !etcDone && underEtc(step)) {
-                // before every other mount below /etc (the plan orders them by path: /etc/alternatives comes
-                // before /etc/group): a bind made earlier would be covered by the view's empty mount point
-                add(o, "--bind", etc.get().dir().toString(), "/etc");
-                etcBound = true;
-                etcDone = true;
-            }
-            if (step instanceof Step.UnshareUser) {
-                o.add("--unshare-user");
-            } else if (step instanceof Step.UnsharePid) {
-                o.add("--unshare-pid");
-            } else if (step instanceof Step.UnshareNet) {
-                // bwrap brings the new namespace's loopback up itself
-                o.add("--unshare-net");
-            } else if (step instanceof Step.UnshareIpc) {
-                o.add("--unshare-ipc");
-            } else if (step instanceof Step.UnshareUts u) {
-                add(o, "--unshare-uts", "--hostname", u.hostname());
-            } else if (step instanceof Step.UnshareCgroup) {
-                o.add("--unshare-cgroup-try");
-            } else if (step instanceof Step.DisableUserns) {
-                // older bwrap: the seccomp filter's clone/unshare rules still stop nested namespaces
-                if (features.disableUserns()) {
-                    o.add("--disable-userns");
-                }
-            } else if (step instanceof Step.JoinCgroups j) {
-                procs.addAll(j.procsFiles());
-            } else if (step instanceof Step.Rlimit r) {
-                rlimits.add(r.limit());
-            } else if (etc.isPresent() && isConsolidated(step, etc.get())) {
-                // shown by the view, bound above: read-write only while bwrap sets up (it makes the remaining
-                // /etc mount points in it); remounted read-only before the root is, long before the command runs
-                continue;
-            } else if (staging.inEtcView(step)) {
-                // staged by the launcher into the view bound above, which carries it
-                continue;
-            } else if (step instanceof Step.BindRo b) {
-                add(o, "--ro-bind", staging.source(step, b.host()).toString(), b.dest());
-            } else if (step instanceof Step.BindRw b) {
-                add(o, "--bind", staging.source(step, b.host()).toString(),
-                        hostView && b.dest().equals(SandboxPlan.WORKSPACE) ? b.host().toString() : b.dest());
-            } else if (step instanceof Step.BindDev b) {
-                add(o, "--dev-bind", staging.source(step, b.host()).toString(), b.dest());
-            } else if (step instanceof Step.Symlink s) {
-                add(o, "--symlink", s.target(), s.dest());
-            } else if (step instanceof Step.Tmpfs t) {
-                t.size().ifPresent(size -> add(o, "--size", Long.toString(size.bytes())));
-                add(o, "--perms", octal(t.mode()), "--tmpfs", t.dest());
-            } else if (step instanceof Step.Proc p) {
-                add(o, "--proc", p.dest());
-            } else if (step instanceof Step.Dev d) {
-                add(o, "--dev", d.dest());
-            } else if (step instanceof Step.HideDir h) {
-                add(o, "--perms", "0000", "--tmpfs", h.dest(), "--remount-ro", h.dest());
-            } else if (step instanceof Step.HideFile h) {
-                add(o, "--ro-bind", cover.toString(), h.dest());
-            } else if (step instanceof Step.RemountRo r) {
-                if (etcBound && r.dest().equals("/")) {
-                    add(o, "--remount-ro", "/etc");
-                    etcBound = false;
-                }
-                add(o, "--remount-ro", r.dest());
-            } else if (step instanceof Step.SetUser u) {
-                add(o, "--uid", Integer.toString(u.uid()), "--gid", Integer.toString(u.gid()));
-            } else if (step instanceof Step.DropCaps d) {
-                add(o, "--cap-drop", "ALL");
-                d.keep().stream().sorted().forEach(c -> add(o, "--cap-add", c));
-            } else if (step instanceof Step.NoNewPrivs) {
-                // bwrap always sets PR_SET_NO_NEW_PRIVS before it execs the command: nothing to add
-                continue;
-            } else if (step instanceof Step.DieWithParent) {
-                o.add("--die-with-parent");
-            } else if (step instanceof Step.NewSession) {
-                o.add("--new-session");
-            } else if (step instanceof Step.Seccomp s) {
-                // --seccomp and --add-seccomp-fd exclude each other; the launcher adds the guard with the latter
-                add(o, features.addSeccompFd() ? "--add-seccomp-fd" : "--seccomp", Integer.toString(SECCOMP_FD));
-                seccomp = Optional.of(s.filter().bpf());
-            } else if (step instanceof Step.ClearEnv) {
-                o.add("--clearenv");
-            } else if (step instanceof Step.SetEnv e) {
-                add(o, "--setenv", e.name(), e.value());
-            } else if (step instanceof Step.Chdir c) {
-                add(o, "--chdir", c.dir());
-            } else if (step instanceof Step.Exec e) {
-                command = e.argv();
-            } else if (step instanceof Step.Note) {
-                continue;
-            } else {
-                throw new IllegalStateException("bubblewrap cannot execute plan step " + step);
-            }
+            t.beforeStep(step);
+            step.accept(t);
         }
-        if (command.isEmpty()) {
+        if (t.command.isEmpty()) {
             throw new IllegalArgumentException("plan has no exec step:\n" + plan);
         }
-        if (etcBound) {
+        if (t.etcBound) {
             throw new IllegalStateException("the /etc view would stay writable: the plan has no final read-only root\n" + plan);
         }
+        if (t.user == null || !t.seccomp) {
+            throw new IllegalStateException("bubblewrap: the plan lacks its user or its seccomp program (the set-id guard):\n" + plan);
+        }
+        if (!t.dropCaps && t.user.uid() == 0) {
+            // bwrap run as uid 0 (the launcher becomes the uid inside) keeps every capability for the command
+            // unless told otherwise; as any other uid it gives none: the command gets none either way
+            add(t.o, "--cap-drop", "ALL");
+        }
+        List<String> command = t.command;
         if (envShim.isPresent() && !command.get(0).contains("=")) {
             List<String> shimmed = new ArrayList<>(List.of(envShim.get(), "-u", "PWD", "--"));
             shimmed.addAll(command);
             command = shimmed;
         }
-        return new Invocation(o, command, rlimits, procs, seccomp, staging);
+        return new Invocation(t.o, command, t.rlimits, t.procs,
+                new StagedBinds(t.user, t.rootUserns, t.idmap, t.joinStorage, t.stages));
     }
 
     /** True when the plan shows the host's whole file system (a bind of / with devices). */
@@ -188,25 +110,335 @@ public final class BwrapArgs {
         return plan.stepsOf(Step.BindDev.class).stream().anyMatch(b -> b.dest().equals("/"));
     }
 
-    /** True for a mount or symlink step whose destination lies below /etc. */
-    private static boolean underEtc(Step step) {
-        String dest = step instanceof Step.BindRo b ? b.dest() : step instanceof Step.BindRw b ? b.dest()
-                : step instanceof Step.BindDev b ? b.dest() : step instanceof Step.Symlink l ? l.dest()
-                : step instanceof Step.Tmpfs t ? t.dest() : step instanceof Step.HideDir h ? h.dest()
-                : step instanceof Step.HideFile h ? h.dest() : null;
-        return dest != null && dest.startsWith("/etc/");
+    /** The translation of one plan, step by step. */
+    private static final class Translation implements Step.Visitor<Void> {
+        final SandboxPlan plan;
+        final BwrapFeatures features;
+        final Optional<HostPath> cover;
+        final Optional<Etc> etc;
+        // with the host's whole file system the workspace shows at its own host path: a mount point at
+        // /workspace would be made on the host's real root (and stay there)
+        final boolean hostView;
+        final List<String> o = new ArrayList<>();
+        final List<Rlimits.Limit> rlimits = new ArrayList<>();
+        final List<Path> procs = new ArrayList<>();
+        final List<StagedBinds.Stage> stages = new ArrayList<>();
+        List<String> command = List.of();
+        Step.SetUser user;
+        Optional<Idmap> idmap = Optional.empty();
+        java.util.OptionalLong joinStorage = java.util.OptionalLong.empty();
+        boolean rootUserns;
+        boolean dropCaps;
+        boolean seccomp;
+        boolean etcBound;
+        boolean etcDone;
+        Path etcStage;
+        Path coverStage;
+
+        Translation(SandboxPlan plan, BwrapFeatures features, Optional<HostPath> cover, Optional<Etc> etc) {
+            this.plan = plan;
+            this.features = features;
+            this.cover = cover;
+            this.etc = etc;
+            this.hostView = hostView(plan);
+        }
+
+        void beforeStep(Step step) {
+            if (etc.isPresent() && !etcDone && underEtc(step)) {
+                // before every other mount below /etc (the plan orders them by path: /etc/alternatives comes
+                // before /etc/group): a bind made earlier would be covered by the view's empty mount point.
+                // Read-only on the staging side; bwrap makes no mount point in it (the JVM made them all)
+                etcStage = stage(StagedBinds.Kind.PLAIN_RO, etc.get().pinned(), "the /etc view");
+                add(o, "--bind", etcStage.toString(), "/etc");
+                etcBound = true;
+                etcDone = true;
+            }
+        }
+
+        /** A new stage at the next free mount point of the staging root. */
+        private Path stage(StagedBinds.Kind kind, HostPath source, String what) {
+            Path mp = StagedBinds.ROOT.resolve(Integer.toString(stages.size()));
+            stages.add(new StagedBinds.Stage(kind, source, mp, what));
+            return mp;
+        }
+
+        private StagedBinds.Kind own(Optional<Idmap> map, StagedBinds.Kind plain, StagedBinds.Kind mapped) {
+            if (map.isEmpty()) {
+                return plain;
+            }
+            if (idmap.isPresent() && !idmap.get().equals(map.get())) {
+                throw new IllegalStateException("bubblewrap: two idmappings in one plan (" + idmap.get() + ", " + map.get()
+                        + "); the launcher makes one");
+            }
+            idmap = map;
+            return mapped;
+        }
+
+        @Override
+        public Void joinStorage(Step.JoinStorage s) {
+            joinStorage = java.util.OptionalLong.of(s.holderPid());
+            return null;
+        }
+
+        @Override
+        public Void unshareUser(Step.UnshareUser s) {
+            // a root launcher makes (so root owns) and joins a user namespace mapping the sandbox's ids only;
+            // bwrap's is nested in it, as in the launcher's own when the JVM is not root
+            rootUserns = s.owner() == 0;
+            o.add("--unshare-user");
+            return null;
+        }
+
+        @Override
+        public Void unsharePid(Step.UnsharePid s) {
+            o.add("--unshare-pid");
+            return null;
+        }
+
+        @Override
+        public Void unshareNet(Step.UnshareNet s) {
+            // bwrap brings the new namespace's loopback up itself (also under network none)
+            o.add("--unshare-net");
+            return null;
+        }
+
+        @Override
+        public Void unshareIpc(Step.UnshareIpc s) {
+            o.add("--unshare-ipc");
+            return null;
+        }
+
+        @Override
+        public Void unshareUts(Step.UnshareUts s) {
+            add(o, "--unshare-uts", "--hostname", s.hostname());
+            return null;
+        }
+
+        @Override
+        public Void unshareCgroup(Step.UnshareCgroup s) {
+            o.add("--unshare-cgroup-try");
+            return null;
+        }
+
+        @Override
+        public Void disableUserns(Step.DisableUserns s) {
+            // older bwrap: the seccomp program's clone/unshare rules still stop nested namespaces
+            if (features.disableUserns()) {
+                o.add("--disable-userns");
+            }
+            return null;
+        }
+
+        @Override
+        public Void cgroupLimits(Step.CgroupLimits s) {
+            return null; // set on the cgroups by the session, which JoinCgroups names
+        }
+
+        @Override
+        public Void joinCgroups(Step.JoinCgroups s) {
+            procs.addAll(s.procsFiles());
+            return null;
+        }
+
+        @Override
+        public Void rlimit(Step.Rlimit s) {
+            rlimits.add(s.limit());
+            return null;
+        }
+
+        @Override
+        public Void bindRo(Step.BindRo b) {
+            if (consolidated(b.dest())) {
+                return null; // a copy in the view bound at /etc
+            }
+            if (etcStage != null && carriedByView(b)) {
+                // staged into the view itself: its one bind carries it (a bind per /etc directory costs bwrap a
+                // read of the mount table and a remount each)
+                stages.add(new StagedBinds.Stage(StagedBinds.Kind.PLAIN_RO, b.source(),
+                        etcStage.resolve(b.dest().substring("/etc/".length())), b.origin().describe(b.dest())));
+                return null;
+            }
+            add(o, "--ro-bind", stage(own(b.idmap(), StagedBinds.Kind.PLAIN_RO, StagedBinds.Kind.OWN_RO), b.source(),
+                    b.origin().describe(b.dest())).toString(), b.dest());
+            return null;
+        }
+
+        @Override
+        public Void bindRw(Step.BindRw b) {
+            String dest = hostView && b.origin() == Step.Origin.WORKSPACE ? b.host().toString() : b.dest();
+            add(o, "--bind", stage(own(b.idmap(), StagedBinds.Kind.PLAIN, StagedBinds.Kind.OWN), b.source(),
+                    b.origin().describe(dest)).toString(), dest);
+            return null;
+        }
+
+        @Override
+        public Void bindDev(Step.BindDev b) {
+            add(o, "--dev-bind", stage(StagedBinds.Kind.DEV, b.source(), b.origin().describe(b.dest())).toString(), b.dest());
+            return null;
+        }
+
+        @Override
+        public Void symlink(Step.Symlink s) {
+            if (!consolidated(s.dest())) {
+                add(o, "--symlink", s.target(), s.dest());
+            }
+            return null;
+        }
+
+        @Override
+        public Void tmpfs(Step.Tmpfs t) {
+            t.size().ifPresent(size -> add(o, "--size", Long.toString(size.bytes())));
+            add(o, "--perms", String.format("%04o", t.mode()), "--tmpfs", t.dest());
+            return null;
+        }
+
+        @Override
+        public Void proc(Step.Proc p) {
+            add(o, "--proc", p.dest());
+            return null;
+        }
+
+        @Override
+        public Void dev(Step.Dev d) {
+            add(o, "--dev", d.dest());
+            return null;
+        }
+
+        @Override
+        public Void hideDir(Step.HideDir h) {
+            add(o, "--perms", "0000", "--tmpfs", h.dest(), "--remount-ro", h.dest());
+            return null;
+        }
+
+        @Override
+        public Void hideFile(Step.HideFile h) {
+            if (coverStage == null) {
+                coverStage = stage(StagedBinds.Kind.PLAIN_RO, cover.orElseThrow(() -> new IllegalStateException(
+                        "bubblewrap: the plan hides the file " + h.dest() + " but the session made no cover for it")),
+                        "the hidden files' cover");
+            }
+            add(o, "--ro-bind", coverStage.toString(), h.dest());
+            return null;
+        }
+
+        @Override
+        public Void remountRo(Step.RemountRo r) {
+            if (etcBound && r.dest().equals("/")) {
+                add(o, "--remount-ro", "/etc");
+                etcBound = false;
+            }
+            add(o, "--remount-ro", r.dest());
+            return null;
+        }
+
+        @Override
+        public Void note(Step.Note s) {
+            return null;
+        }
+
+        @Override
+        public Void setUser(Step.SetUser u) {
+            user = u;
+            add(o, "--uid", Integer.toUnsignedString(u.uid()), "--gid", Integer.toUnsignedString(u.gid()));
+            return null;
+        }
+
+        @Override
+        public Void dropCaps(Step.DropCaps d) {
+            dropCaps = true;
+            add(o, "--cap-drop", "ALL");
+            d.keep().stream().sorted().forEach(c -> add(o, "--cap-add", c));
+            return null;
+        }
+
+        @Override
+        public Void noNewPrivs(Step.NoNewPrivs s) {
+            return null; // bwrap always sets PR_SET_NO_NEW_PRIVS before it execs the command
+        }
+
+        @Override
+        public Void dieWithParent(Step.DieWithParent s) {
+            o.add("--die-with-parent");
+            return null;
+        }
+
+        @Override
+        public Void newSession(Step.NewSession s) {
+            o.add("--new-session");
+            return null;
+        }
+
+        @Override
+        public Void seccomp(Step.Seccomp s) {
+            // the one program (the session wrote it to the file the launcher opens on SECCOMP_FD)
+            add(o, features.addSeccompFd() ? "--add-seccomp-fd" : "--seccomp", Integer.toString(SECCOMP_FD));
+            seccomp = true;
+            return null;
+        }
+
+        @Override
+        public Void clearEnv(Step.ClearEnv s) {
+            o.add("--clearenv");
+            return null;
+        }
+
+        @Override
+        public Void setEnv(Step.SetEnv e) {
+            add(o, "--setenv", e.name(), e.value());
+            return null;
+        }
+
+        @Override
+        public Void chdir(Step.Chdir c) {
+            add(o, "--chdir", c.dir());
+            return null;
+        }
+
+        @Override
+        public Void exec(Step.Exec e) {
+            command = e.argv();
+            return null;
+        }
+
+        private boolean consolidated(String dest) {
+            return etc.isPresent() && etc.get().view().consolidated().contains(dest);
+        }
+
+        /**
+         * True for a plain bind of an image directory directly below /etc that is the only mount at or below its
+         * destination: the view's own directory is its mount point.
+         */
+        private boolean carriedByView(Step.BindRo bind) {
+            String dest = bind.dest();
+            if (bind.origin() != Step.Origin.IMAGE || bind.idmap().isPresent() || !bind.source().directory()
+                    || !dest.startsWith("/etc/") || dest.indexOf('/', "/etc/".length()) >= 0 || dest.length() == "/etc/".length()) {
+                return false;
+            }
+            for (Step s : plan.steps()) {
+                String other = destOf(s);
+                if (s != bind && other != null && (other.equals(dest) || other.startsWith(dest + "/"))) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
-    private static boolean isConsolidated(Step step, EtcView etc) {
-        return step instanceof Step.BindRo b && etc.consolidated().contains(b.dest())
-                || step instanceof Step.Symlink l && etc.consolidated().contains(l.dest());
+    /** The destination of a step that mounts or makes something in the view, else null. */
+    static String destOf(Step s) {
+        return s instanceof Step.BindRo b ? b.dest() : s instanceof Step.BindRw b ? b.dest()
+                : s instanceof Step.BindDev b ? b.dest() : s instanceof Step.Symlink l ? l.dest()
+                : s instanceof Step.Tmpfs t ? t.dest() : s instanceof Step.HideDir h ? h.dest()
+                : s instanceof Step.HideFile h ? h.dest() : s instanceof Step.RemountRo r ? r.dest() : null;
+    }
+
+    /** True for a mount or symlink step whose destination lies below /etc. */
+    private static boolean underEtc(Step step) {
+        String dest = step instanceof Step.RemountRo ? null : destOf(step);
+        return dest != null && dest.startsWith("/etc/");
     }
 
     private static void add(List<String> o, String... args) {
         o.addAll(List.of(args));
-    }
-
-    private static String octal(int mode) {
-        return String.format("%04o", mode);
     }
 }

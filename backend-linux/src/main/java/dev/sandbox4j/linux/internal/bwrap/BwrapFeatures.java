@@ -5,7 +5,7 @@ package dev.sandbox4j.linux.internal.bwrap;
  *
  * @param version       e.g. {@code 0.8.0}
  * @param disableUserns {@code --disable-userns} (0.8.0+)
- * @param addSeccompFd  {@code --add-seccomp-fd}, repeatable (0.6.0+): the policy's filter and the setuid guard together
+ * @param addSeccompFd  {@code --add-seccomp-fd} (0.6.0+), else {@code --seccomp}: either loads the one program
  */
 public record BwrapFeatures(String version, boolean disableUserns, boolean addSeccompFd) {
     /** The oldest bwrap this backend drives: {@code --perms} and {@code --size} before {@code --tmpfs}. */

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -20,14 +19,16 @@ import java.util.concurrent.Future;
 
 /**
  * Starts one bwrap run through the static launcher {@code s4j-launch --bwrap FILE} (src/main/c/s4j-bwrap.c),
- * one exec that joins the sandbox's cgroups, stages the binds of {@link StagedBinds} as root, lowers the
- * rlimits, becomes the host's nobody when the JVM is root, sets PR_SET_PDEATHSIG and starts bwrap with the
- * options on fd 4, the seccomp program on fd 3 and the setuid guard on fd 5. The launcher stays bwrap's
- * parent as a child subreaper, so that the pid 1 bwrap orphans is reaped at once instead of staying a
- * zombie that counts against the pids limit; it ends, with bwrap's status, when nothing is left below it,
- * and {@link Process#pid()} is its pid. FILE holds every argument NUL-separated (environment
+ * one exec that joins the sandbox's cgroups, verifies and stages every bind of {@link StagedBinds} in a mount
+ * namespace of its own, makes and joins a user namespace while still root (a root JVM) and becomes the
+ * sandbox's uid in it, lowers the rlimits, sets PR_SET_PDEATHSIG and starts bwrap with the options on fd 4
+ * and the seccomp program on fd 3. The launcher stays bwrap's parent as a child subreaper, so that the
+ * pid 1 bwrap orphans is reaped at once instead of staying a zombie that counts against the pids limit; it
+ * ends, with bwrap's status, when nothing is left below it, and {@link Process#pid()} is its pid. A failure
+ * before bwrap runs (a bind source replaced since it was pinned, say) ends it with {@link #LAUNCH_FAILED}
+ * and "s4j-launch: STEP: ERROR" on the exec's stderr. FILE holds every argument NUL-separated (environment
  * values never show in the host's process list) and is deleted by the launcher once read. Java starts
- * children with no fd above 2 and the launcher opens only 3 to 5, which bwrap closes once read, so the
+ * children with no fd above 2 and the launcher opens only 3 and 4, which bwrap closes once read, so the
  * sandbox inherits no other descriptor; the launcher's and bwrap's environments are empty.
  *
  * <p>PR_SET_PDEATHSIG fires when the parent <em>thread</em> exits, so every launcher is started from one
@@ -47,8 +48,7 @@ final class BwrapLauncher {
     }
 
     static Process start(Path launcher, Path bwrap, BwrapArgs.Invocation inv, Path argsFile, Path seccompFile) {
-        List<String> args = launcherArgs(inv, bwrap, ProcessHandle.current().pid(),
-                inv.seccomp().isPresent() ? Optional.of(seccompFile) : Optional.empty(), true);
+        List<String> args = launcherArgs(inv, bwrap, ProcessHandle.current().pid(), seccompFile, true);
         ArgsFile.write(argsFile, args, "the bubblewrap launcher's arguments");
         ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--bwrap", argsFile.toString()).directory(new File("/"));
         pb.environment().clear();
@@ -93,8 +93,7 @@ final class BwrapLauncher {
      *         the caller starts a launcher the usual way
      */
     static boolean release(Process standby, Path bwrap, BwrapArgs.Invocation inv, Path argsFile, Path seccompFile) {
-        List<String> args = launcherArgs(inv, bwrap, ProcessHandle.current().pid(),
-                inv.seccomp().isPresent() ? Optional.of(seccompFile) : Optional.empty(), false);
+        List<String> args = launcherArgs(inv, bwrap, ProcessHandle.current().pid(), seccompFile, false);
         ArgsFile.write(argsFile, args, "the bubblewrap launcher's arguments");
         if (LauncherStandby.release(standby, argsFile)) {
             return true;
@@ -104,7 +103,7 @@ final class BwrapLauncher {
     }
 
     /** The launcher's arguments (see the head of s4j-bwrap.c). Pure. */
-    static List<String> launcherArgs(BwrapArgs.Invocation inv, Path bwrap, long parentPid, Optional<Path> seccompFile,
+    static List<String> launcherArgs(BwrapArgs.Invocation inv, Path bwrap, long parentPid, Path seccompFile,
                                      boolean joinCgroups) {
         List<String> a = new ArrayList<>(List.of("--parent-pid", Long.toString(parentPid)));
         if (joinCgroups) {
@@ -113,7 +112,7 @@ final class BwrapLauncher {
         for (Rlimits.Limit l : inv.rlimits()) {
             a.addAll(List.of("--rlimit", l.resource().name().toLowerCase(Locale.ROOT) + "=" + l.value()));
         }
-        seccompFile.ifPresent(f -> a.addAll(List.of("--seccomp", f.toString())));
+        a.addAll(List.of("--seccomp", seccompFile.toString()));
         a.addAll(inv.staging().launcherArgs());
         a.addAll(List.of("--bwrap", bwrap.toString(), "--options", Integer.toString(inv.options().size())));
         a.addAll(inv.options());

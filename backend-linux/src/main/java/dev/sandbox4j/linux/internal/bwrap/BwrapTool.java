@@ -1,23 +1,17 @@
 package dev.sandbox4j.linux.internal.bwrap;
 
-import dev.sandbox4j.SandboxException;
-import dev.sandbox4j.linux.internal.host.HostIds;
-import dev.sandbox4j.linux.internal.host.LauncherBinary;
-import dev.sandbox4j.linux.internal.host.UserNamespaces;
 import dev.sandbox4j.spi.Availability;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The bwrap executable the bubblewrap backend runs, found on a search path, and whether it works here
- * through the backend's launcher. Immutable and thread-safe.
+ * The bwrap executable the bubblewrap backend runs, found on a search path, and its version. Immutable and
+ * thread-safe.
  *
  * @param bwrap    the bwrap executable, if found
  * @param searched what was searched, for messages
@@ -48,9 +42,8 @@ public record BwrapTool(Optional<Path> bwrap, String searched) {
     }
 
     /**
-     * Runs {@code bwrap --version} and a smallest sandbox ({@code --ro-bind / / --unshare-user --unshare-pid
-     * true}) through the launcher, as the host's nobody when the JVM is root (as every sandbox that names
-     * its uid runs), with a timeout. Never throws.
+     * Runs {@code bwrap --version}, with a timeout, and checks the version. (Whether a sandbox can be made
+     * here is the backend's trial, {@code BubblewrapBackend.probe()}.) Never throws.
      *
      * @return available with the version, or why not and the fix
      */
@@ -69,22 +62,7 @@ public record BwrapTool(Optional<Path> bwrap, String searched) {
             return Availability.unavailable("bubblewrap " + version.get() + " is older than " + BwrapFeatures.MINIMUM,
                     "install bubblewrap " + BwrapFeatures.MINIMUM + " or newer");
         }
-        Path launcher;
-        try {
-            launcher = LauncherBinary.verifiedPath();
-        } catch (SandboxException e) {
-            return Availability.unavailable("the launcher s4j-launch is not usable: " + e.getMessage(),
-                    "build sandbox4j-backend-linux on this architecture, or set XDG_CACHE_HOME to a directory that allows executables");
-        }
-        Optional<Result> trial = trial(launcher);
-        if (trial.isEmpty() || trial.get().code != 0) {
-            String why = trial.map(r -> "exit " + r.code + ": " + r.output.trim()).orElse("no answer within "
-                    + PROBE_TIMEOUT_MILLIS + " ms");
-            return Availability.unavailable("bwrap cannot make a user and pid namespace here" + (HostIds.root()
-                    ? " as the host's uid " + HostIds.SANDBOX_HOST_UID : "") + " (" + why + ")", UserNamespaces.fix(true));
-        }
-        return Availability.available("bubblewrap " + version.get() + " at " + bwrap.get() + (HostIds.root()
-                ? "; sandboxes that name their uid run as the host's uid " + HostIds.SANDBOX_HOST_UID + " (workspace idmapped)" : ""));
+        return Availability.available("bubblewrap " + version.get() + " at " + bwrap.get());
     }
 
     /**
@@ -121,35 +99,6 @@ public record BwrapTool(Optional<Path> bwrap, String searched) {
             return List.of(String.valueOf(a.fileKey()), a.size(), Files.getAttribute(file.toRealPath(), "unix:ctime"));
         } catch (IOException | UnsupportedOperationException e) {
             return null;
-        }
-    }
-
-    private Optional<Result> trial(Path launcher) {
-        List<String> args = new ArrayList<>();
-        if (HostIds.root()) {
-            args.addAll(List.of("--host-uid", Integer.toString(HostIds.SANDBOX_HOST_UID), "--host-gid",
-                    Integer.toString(HostIds.SANDBOX_HOST_GID)));
-        }
-        List<String> options = List.of("--ro-bind", "/", "/", "--unshare-user", "--unshare-pid");
-        args.addAll(List.of("--bwrap", bwrap.orElseThrow().toString(), "--options", Integer.toString(options.size())));
-        args.addAll(options);
-        args.addAll(List.of("--", "true"));
-        Path file = null;
-        try {
-            file = Files.createTempFile("sandbox4j-bwrap-probe-", ".args",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(file, (String.join("\0", args) + "\0").getBytes(StandardCharsets.UTF_8));
-            return run(List.of(launcher.toString(), "--bwrap", file.toString()));
-        } catch (IOException e) {
-            return Optional.of(new Result(-1, "writing the probe's arguments failed: " + e));
-        } finally {
-            if (file != null) {
-                try {
-                    Files.deleteIfExists(file);
-                } catch (IOException ignored) {
-                    // the launcher deletes it once read; a leftover in java.io.tmpdir is harmless
-                }
-            }
         }
     }
 

@@ -5,9 +5,11 @@ import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -18,11 +20,13 @@ import java.util.Set;
  * single-file /etc binds (host files and generated ones) and recreates its /etc symlinks in
  * {@code <privateDir>/etc} once at open; {@link BwrapArgs} binds that directory at /etc, lets bwrap make
  * the mount points of the remaining /etc mounts (directories such as /etc/ssl) in it, and remounts /etc
- * read-only before the command runs. When the launcher stages binds as root, it attaches those directories
- * read-only on their mount points in the view itself, in its private mount namespace, and bwrap's recursive
- * bind of the view carries them ({@link StagedBinds}). The view is bound before any other mount below /etc,
- * which it would otherwise cover. The sandbox sees the same files as with one bind each. Sessions with
- * the same /etc share one such directory ({@link EtcViewCache}).
+ * read-only before the command runs. The launcher stages the view (read-only) like every bind, and attaches
+ * the image's directories below /etc read-only on their mount points in the view's clone, in its private
+ * mount namespace, so that bwrap's recursive bind of the view carries them ({@link StagedBinds}). The view is
+ * bound before any other mount below /etc, which it would otherwise cover. The sandbox sees the same files as
+ * with one bind each. Only the image's and the generated files are copied (root's /etc, the session's own
+ * files), never a policy mount's, whose source its owner could replace. Sessions with the same /etc share one
+ * such directory ({@link EtcViewCache}).
  *
  * @param dir          the host directory shown at /etc
  * @param consolidated the /etc destinations it replaces
@@ -60,8 +64,8 @@ public record EtcView(Path dir, Set<String> consolidated) {
             if ("/etc".equals(dest)) {
                 return Set.of();
             }
-            if (s instanceof Step.BindRo b && isEtcChild(b.dest())
-                    && (plan.generatedFiles().containsKey(b.host()) || Files.isRegularFile(b.host()))) {
+            if (s instanceof Step.BindRo b && isEtcChild(b.dest()) && !b.source().directory() && b.idmap().isEmpty()
+                    && (b.origin() == Step.Origin.GENERATED || b.origin() == Step.Origin.IMAGE)) {
                 consolidated.add(b.dest());
             } else if (s instanceof Step.Symlink l && isEtcChild(l.dest())) {
                 consolidated.add(l.dest());
@@ -81,9 +85,10 @@ public record EtcView(Path dir, Set<String> consolidated) {
                     if (generated != null) {
                         Files.writeString(copy, generated);
                     } else {
-                        Files.copy(b.host(), copy, StandardCopyOption.REPLACE_EXISTING);
+                        checkPinned(b);
+                        Files.copy(b.host(), copy, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
                     }
-                    // bwrap may run as the host's nobody: the copy is shown to the sandbox, so it must be readable
+                    // the copy is shown to the sandbox's user, so it must be readable
                     Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
                 } else if (s instanceof Step.Symlink l && consolidated.contains(l.dest())) {
                     Path link = dir.resolve(name(l.dest()));
@@ -99,8 +104,8 @@ public record EtcView(Path dir, Set<String> consolidated) {
     }
 
     /**
-     * The mount points of the plan's other mounts below /etc, made now by the JVM: bwrap makes missing ones
-     * itself, but when it runs as the host's nobody it may not write into this root-owned directory.
+     * The mount points of the plan's other mounts below /etc, made now by the JVM: the view is staged
+     * read-only, so neither the launcher nor bwrap can make one in it.
      */
     private static void makeMountPoints(SandboxPlan plan, Set<String> consolidated, Path dir) throws IOException {
         Set<String> mounted = new LinkedHashSet<>();
@@ -115,15 +120,24 @@ public record EtcView(Path dir, Set<String> consolidated) {
             mounted.add(dest);
             Path point = dir.resolve(dest.substring("/etc/".length()));
             boolean directory = s instanceof Step.Tmpfs || s instanceof Step.HideDir
-                    || s instanceof Step.BindRo b && Files.isDirectory(b.host())
-                    || s instanceof Step.BindRw b && Files.isDirectory(b.host())
-                    || s instanceof Step.BindDev b && Files.isDirectory(b.host());
+                    || s instanceof Step.BindRo b && b.source().directory()
+                    || s instanceof Step.BindRw b && b.source().directory()
+                    || s instanceof Step.BindDev b && b.source().directory();
             Files.createDirectories(point.getParent());
             if (directory) {
                 Files.createDirectories(point);
             } else if (!Files.exists(point, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 Files.createFile(point);
             }
+        }
+    }
+
+    /** Refuses to copy a file that is no longer the one pinned (it is root's /etc: only root could replace it). */
+    private static void checkPinned(Step.BindRo b) throws IOException {
+        Map<String, Object> a = Files.readAttributes(b.host(), "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
+        if (((Number) a.get("dev")).longValue() != b.source().device() || ((Number) a.get("ino")).longValue() != b.source().inode()) {
+            throw new SandboxStartException("preparing the sandbox's /etc: " + b.host() + " was replaced since it was"
+                    + " pinned (" + b.source().pin() + ", now " + a.get("dev") + ":" + a.get("ino") + "); open the sandbox again");
         }
     }
 

@@ -29,9 +29,8 @@ import java.util.Set;
  * it is copied yields a view newer than its key, which no later plan asks for.
  *
  * <p><b>Where, and for how long.</b> In one directory per JVM and temp root,
- * {@code <tempRoot>/sandbox4j-bwrapetc-<session>--<random>} (mode 0711, like a private directory, so that
- * the host's nobody can reach the views when bwrap runs as that user; each view is 0755 with files 0644,
- * as a per-session copy was). A view in use by an open session is never removed; up to {@value #IDLE_MAX}
+ * {@code <tempRoot>/sandbox4j-bwrapetc-<session>--<random>} (mode 0711; each view is 0755 with files 0644,
+ * as a per-session copy was). Each session pins its view, and the launcher stages it, verified, at every exec. A view in use by an open session is never removed; up to {@value #IDLE_MAX}
  * unused ones stay for the next sessions, older ones are deleted. The directory is removed when the JVM
  * exits, and by the backend's reaper (kind {@value #KIND}) after a JVM that died.
  *

@@ -5,15 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * This JVM's ids on the host, read once from /proc/self, and the host ids a sandbox runs as when the JVM
- * is root. Thread-safe.
+ * This JVM's ids on the host, read once from /proc/self. (A sandbox's host ids are the core's:
+ * {@code SandboxHost.ids()}.) Thread-safe.
  */
 public final class HostIds {
-    /** The host uid a sandbox runs as when the JVM is root: the conventional "nobody". */
-    public static final int SANDBOX_HOST_UID = 65534;
-    /** The host gid a sandbox runs as when the JVM is root: the conventional "nogroup". */
-    public static final int SANDBOX_HOST_GID = 65534;
-
     private static final int UID = read("unix:uid");
     private static final int GID = read("unix:gid");
 

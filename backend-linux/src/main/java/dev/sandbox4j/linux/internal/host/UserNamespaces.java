@@ -13,7 +13,7 @@ public final class UserNamespaces {
      * The fix for a refused user namespace.
      *
      * @param unprivileged true when the namespace is made by an unprivileged process (bubblewrap always is
-     *                     when the JVM is not root, and when it runs the sandbox as the host's nobody)
+     *                     when the JVM is not root, and in the user namespace a root launcher made for it)
      */
     public static String fix(boolean unprivileged) {
         if (read("/proc/sys/user/max_user_namespaces").equals("0")) {

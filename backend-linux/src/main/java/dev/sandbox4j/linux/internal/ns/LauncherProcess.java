@@ -6,6 +6,7 @@ import dev.sandbox4j.ExecException;
 import dev.sandbox4j.ResourceUsage;
 import dev.sandbox4j.spi.ProcessExit;
 import dev.sandbox4j.linux.internal.host.ProcessStreams;
+import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,11 +66,11 @@ final class LauncherProcess extends ProcessStreams {
      * Starts the launcher and waits for its report.
      *
      * @param what      the exec, for messages ("[sh, -c, ...]")
-     * @param plan      the printed plan, appended to a failure's message
+     * @param plan      the exec's plan: a failure's message explains a replaced bind source by it, and ends with it
      * @param afterExit called once the launcher ended, with its status; returns what the exec used
      * @throws ExecException when it cannot start or reports a failure, naming the step
      */
-    static LauncherProcess start(ProcessBuilder pb, List<String> what, String plan, IntFunction<ResourceUsage> afterExit) {
+    static LauncherProcess start(ProcessBuilder pb, List<String> what, SandboxPlan plan, IntFunction<ResourceUsage> afterExit) {
         Process p;
         try {
             p = pb.start();
@@ -81,7 +82,7 @@ final class LauncherProcess extends ProcessStreams {
     }
 
     /** Like {@link #start} for a launcher already started (a standby that was just released). */
-    static LauncherProcess follow(Process p, List<String> what, String plan, IntFunction<ResourceUsage> afterExit) {
+    static LauncherProcess follow(Process p, List<String> what, SandboxPlan plan, IntFunction<ResourceUsage> afterExit) {
         AtomicBoolean fired = new AtomicBoolean();
         ScheduledFuture<?> watchdog = WATCHDOG.schedule(() -> {
             fired.set(true);
@@ -106,8 +107,10 @@ final class LauncherProcess extends ProcessStreams {
         init.ifPresent(ProcessHandle::destroyForcibly); // a failed setup leaves nothing of its namespace
         int code = waitQuietly(p);
         if (header.startsWith(FAIL)) {
-            throw new ExecException("namespaces: cannot run " + what + ": the launcher failed at " + header.substring(FAIL.length())
-                    + " (s4j-launch exit " + code + "); nothing ran. " + plan);
+            String failure = header.substring(FAIL.length());
+            throw new ExecException("namespaces: cannot run " + what + ": the launcher failed at " + failure
+                    + " (s4j-launch exit " + code + "); nothing ran. " + plan.explainSourceFailure(failure).map(x -> x + ". ")
+                    .orElse("") + plan);
         }
         String stderr = drain(p.getErrorStream());
         throw new ExecException("namespaces: cannot run " + what + ": the launcher ended (exit " + code + ") before it started"

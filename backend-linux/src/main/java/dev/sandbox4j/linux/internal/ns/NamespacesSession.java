@@ -2,12 +2,10 @@ package dev.sandbox4j.linux.internal.ns;
 
 import dev.sandbox4j.ExecException;
 import dev.sandbox4j.IsolationPolicy;
-import dev.sandbox4j.Mount;
 import dev.sandbox4j.ResourceUsage;
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.linux.internal.cgroup.CgroupSandbox;
 import dev.sandbox4j.linux.internal.host.ArgsFile;
-import dev.sandbox4j.linux.internal.host.HostIds;
 import dev.sandbox4j.linux.internal.host.LauncherBinary;
 import dev.sandbox4j.linux.internal.host.LauncherStandby;
 import dev.sandbox4j.linux.internal.host.PrivateDirs;
@@ -25,10 +23,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -38,13 +34,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.stream.Collectors;
 
 /**
  * One namespaces sandbox: its private directory (generated /etc files, the seccomp program, one
- * arguments file per exec), its cgroups and its session plan; each exec is one s4j-launch run with fresh
- * namespaces. {@link #close()} kills every exec, the cgroups' processes with them, and removes the
- * cgroups and the private directory. Thread-safe.
+ * arguments file per exec), its cgroups, the pins of the host paths it binds besides the core's (image
+ * paths, generated files) and its session plan; each exec is one s4j-launch run with fresh namespaces, the
+ * sandbox's own host ids, and every bind source verified against its pin. {@link #close()} kills every exec,
+ * the cgroups' processes with them, and removes the cgroups and the private directory. Thread-safe.
  */
 final class NamespacesSession implements BackendSession {
     /** The {@code kind} of the private directory's name ({@link SessionLabels#hostName}). */
@@ -61,6 +57,7 @@ final class NamespacesSession implements BackendSession {
     private final CgroupSandbox cgroup;
     private final SandboxPlan sessionPlan;
     private final LauncherArgs.Context context;
+    private final HostFacts.Holding pins;
     private final String workspaceInside;
     private final LauncherStandby standby;
     /** Every exec whose launcher or namespace may still be alive. */
@@ -71,14 +68,15 @@ final class NamespacesSession implements BackendSession {
     private boolean closed;
 
     private NamespacesSession(SandboxSpec spec, Path privateDir, CgroupSandbox cgroup, SandboxPlan plan,
-                              LauncherArgs.Context context, LauncherStandby standby) {
+                              LauncherArgs.Context context, LauncherStandby standby, HostFacts.Holding pins) {
+        this.pins = pins;
         this.standby = standby;
         this.spec = spec;
         this.privateDir = privateDir;
         this.cgroup = cgroup;
         this.sessionPlan = plan;
         this.context = context;
-        this.workspaceInside = LauncherArgs.workspaceInside(plan, spec.workspace());
+        this.workspaceInside = LauncherArgs.workspaceInside(plan);
     }
 
     /**
@@ -89,52 +87,67 @@ final class NamespacesSession implements BackendSession {
      */
     static NamespacesSession open(SandboxSpec spec) {
         IsolationPolicy policy = spec.policy();
+        refuseRootHostIds(spec);
         Path launcher = LauncherBinary.verifiedPath();
         Rlimits.checkEnforceable(Rlimits.plan(policy.limits()));
-        Path dir = PrivateDirs.create(Path.of(System.getProperty("java.io.tmpdir")), KIND, spec.sandboxId(), "rwx------");
+        Path dir = PrivateDirs.create(tempRoot(), KIND, spec.sandboxId(), "rwx------");
         CgroupSandbox cgroup = null;
         LauncherStandby standby = null;
+        HostFacts.Holding pins = new HostFacts.Holding();
         try {
-            cgroup = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()), policy.limits());
+            cgroup = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()),
+                    SandboxPlan.cgroupLimits(policy).asResourceLimits());
             // the first exec's launcher joins the cgroups now, while the rest of the sandbox is prepared
             standby = new LauncherStandby(cgroup.joinFiles());
             List<Path> joined = standby.cgroupProcs();
             standby.arm(() -> startStandby(launcher, joined));
-            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cgroup.joinFiles()));
-            for (Map.Entry<Path, String> f : plan.generatedFiles().entrySet()) {
-                Files.createDirectories(f.getKey().getParent());
-                Files.writeString(f.getKey(), f.getValue(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Files.setPosixFilePermissions(f.getKey(), PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            Optional<Path> seccomp = Optional.empty();
+            SandboxPlan plan = SandboxPlan.session(spec, HostFacts.current(dir, cgroup.joinFiles(), pins));
+            Path bpf = dir.resolve("seccomp.bpf");
             for (Step.Seccomp s : plan.stepsOf(Step.Seccomp.class)) {
-                Path bpf = dir.resolve("seccomp.bpf");
-                Files.write(bpf, s.filter().bpf(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                seccomp = Optional.of(bpf);
+                Files.write(bpf, s.program().bpf(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             }
-            Set<Mount> ownRo = policy.filesystem().mounts().stream().filter(m -> !m.writable()).collect(Collectors.toSet());
-            LauncherArgs.Context context = new LauncherArgs.Context(policy.network().mode(), ownRo, spec.workspace(), seccomp,
-                    ProcessHandle.current().pid(),
-                    HostIds.root() ? Optional.of(new int[] {HostIds.SANDBOX_HOST_UID, HostIds.SANDBOX_HOST_GID})
-                            : Optional.empty(),
-                    new int[] {HostIds.uid(), HostIds.gid()});
-            return new NamespacesSession(spec, dir, cgroup, plan, context, standby);
+            LauncherArgs.Context context = new LauncherArgs.Context(ProcessHandle.current().pid(), bpf);
+            return new NamespacesSession(spec, dir, cgroup, plan, context, standby, pins);
         } catch (IOException e) {
-            cleanUp(standby, cgroup, dir);
+            cleanUp(standby, cgroup, dir, pins);
             throw new SandboxStartException("namespaces: writing the sandbox's files into " + dir + " failed: " + e, e);
         } catch (RuntimeException e) {
-            cleanUp(standby, cgroup, dir);
+            cleanUp(standby, cgroup, dir, pins);
             throw e;
         }
     }
 
-    private static void cleanUp(LauncherStandby standby, CgroupSandbox cgroup, Path dir) {
+    /** java.io.tmpdir without a link in its path: the generated files made under it are pinned, which refuses links. */
+    private static Path tempRoot() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try {
+            return tmp.toRealPath();
+        } catch (IOException e) {
+            throw new SandboxStartException("namespaces: java.io.tmpdir (" + tmp + "), where the sandbox's private directory"
+                    + " goes, cannot be resolved: " + e + "; give an existing directory with -Djava.io.tmpdir", e);
+        }
+    }
+
+    /**
+     * Refuses host ids of root's: the sandbox's user namespace maps its user onto them, and a sandbox must
+     * never be root on the host (a root JVM's core allocates the sandbox's own ids; see {@code HostIds}).
+     */
+    static void refuseRootHostIds(SandboxSpec spec) {
+        if (spec.host().ids().uid() == 0 || spec.host().ids().gid() == 0) {
+            throw new SandboxStartException("namespaces: the sandbox " + spec.sandboxId() + " would run as the host's root ("
+                    + spec.host().ids() + "); a root JVM gives each sandbox host ids of its own (the core's range), so"
+                    + " this spec was not prepared by the core: build the sandbox through Sandbox.builder()");
+        }
+    }
+
+    private static void cleanUp(LauncherStandby standby, CgroupSandbox cgroup, Path dir, HostFacts.Holding pins) {
         if (standby != null) {
             standby.discard();
         }
         if (cgroup != null) {
             cgroup.close();
         }
+        pins.close();
         PrivateDirs.delete(dir);
     }
 
@@ -167,14 +180,14 @@ final class NamespacesSession implements BackendSession {
                     }
                 }
                 if (warm.isPresent()) {
-                    p = LauncherProcess.follow(warm.get(), request.argv(), plan.toString(), this::afterExit);
+                    p = LauncherProcess.follow(warm.get(), request.argv(), plan, this::afterExit);
                 } else {
                     ArgsFile.write(argsFile, LauncherArgs.of(plan, context), "namespaces: the launcher's arguments");
                     // checked again before every use: the cache directory is ours, but a copy replaced by hand is not run
                     Path verified = LauncherBinary.verifiedPath();
                     ProcessBuilder pb = new ProcessBuilder(verified.toString(), "--args", argsFile.toString()).directory(new File("/"));
                     pb.environment().clear();
-                    p = LauncherProcess.start(pb, request.argv(), plan.toString(), this::afterExit);
+                    p = LauncherProcess.start(pb, request.argv(), plan, this::afterExit);
                 }
                 if (n >= 2) {
                     // a session that runs more than one exec likely runs more: keep the next one warm
@@ -256,6 +269,7 @@ final class NamespacesSession implements BackendSession {
         for (LauncherProcess p : all) {
             p.awaitGone(java.time.Duration.ofSeconds(5));
         }
+        pins.close();
         PrivateDirs.delete(privateDir);
     }
 

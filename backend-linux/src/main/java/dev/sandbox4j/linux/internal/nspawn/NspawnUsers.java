@@ -1,6 +1,7 @@
 package dev.sandbox4j.linux.internal.nspawn;
 
 import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.linux.internal.plan.HostPath;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
 import dev.sandbox4j.linux.internal.rootfs.ImageFiles;
@@ -56,8 +57,9 @@ final class NspawnUsers {
         List<Step> steps = new ArrayList<>(plan.steps());
         if (rootfs.isPresent()) {
             int at = dev.sandbox4j.linux.internal.rootfs.SetuidGuard.indexOfRootRemount(steps);
-            steps.add(at, new Step.BindRo(group, "/etc/group"));
-            steps.add(at, new Step.BindRo(passwd, "/etc/passwd"));
+            // written by the session after planning, and bound by name by the mount script (never pinned)
+            steps.add(at, new Step.BindRo(HostPath.byName(group, false), "/etc/group", Optional.empty(), Step.Origin.GENERATED));
+            steps.add(at, new Step.BindRo(HostPath.byName(passwd, false), "/etc/passwd", Optional.empty(), Step.Origin.GENERATED));
         }
         return new SandboxPlan(steps, files);
     }

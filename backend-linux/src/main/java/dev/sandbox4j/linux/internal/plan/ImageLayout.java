@@ -4,6 +4,7 @@ import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.NetworkPolicy;
 import dev.sandbox4j.ProcessPolicy;
 import dev.sandbox4j.linux.internal.plan.HostFacts.Kind;
+import dev.sandbox4j.spi.PinnedPath;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +46,7 @@ final class ImageLayout {
             Path p = root.resolve(name);
             switch (facts.files().kind(p, false)) {
                 case SYMLINK -> out.symlink(facts.files().linkTarget(p).orElseThrow(), "/" + name);
-                case DIRECTORY -> out.bindRo(p, "/" + name);
+                case DIRECTORY -> out.image(p, "/" + name);
                 default -> {
                     // absent on this distribution (lib32, libx32 are rare): nothing to show
                 }
@@ -62,7 +63,7 @@ final class ImageLayout {
                 Path p = etc.resolve(name);
                 switch (facts.files().kind(p, false)) {
                     case SYMLINK -> out.symlink(facts.files().linkTarget(p).orElseThrow(), "/etc/" + name);
-                    case DIRECTORY, FILE -> out.bindRo(p, "/etc/" + name);
+                    case DIRECTORY, FILE -> out.image(p, "/etc/" + name);
                     default -> {
                         // sockets and devices in /etc are never shown
                     }
@@ -73,7 +74,13 @@ final class ImageLayout {
                 .forEach(e -> out.generated("/etc/" + e.getKey(), e.getValue()));
     }
 
-    static void directory(PlanBuilder out, HostFacts facts, Path rootfs) {
+    /**
+     * The entries of the pinned root file system, each pinned in turn (by name below the rootfs, which the
+     * core pinned without a link; that the rootfs is still the pinned one is checked after, so that no entry
+     * can have come from a directory swapped in meanwhile).
+     */
+    static void directory(PlanBuilder out, HostFacts facts, PinnedPath pinned) {
+        Path rootfs = pinned.path();
         Kind kind = facts.files().kind(rootfs, true);
         if (kind != Kind.DIRECTORY) {
             throw new InvalidInputException("image.directory: " + rootfs + (kind == Kind.MISSING ? " does not exist"
@@ -91,9 +98,13 @@ final class ImageLayout {
             Path p = rootfs.resolve(name);
             switch (facts.files().kind(p, false)) {
                 case SYMLINK -> out.symlink(facts.files().linkTarget(p).orElseThrow(), "/" + name);
-                case DIRECTORY, FILE -> out.bindRo(p, "/" + name);
+                case DIRECTORY, FILE -> out.image(p, "/" + name);
                 default -> out.note("rootfs entry " + p + " is neither file, directory nor symlink: not shown");
             }
+        }
+        if (!pinned.stillPinned()) {
+            throw new InvalidInputException("image.directory " + rootfs + " was replaced while the sandbox was built (it no"
+                    + " longer resolves, without a link, to what was pinned: " + pinned + "); build the sandbox again");
         }
     }
 

@@ -46,21 +46,30 @@ final class PlanBuilder {
         steps.add(new Step.Note(text));
     }
 
-    void bindRo(Path host, String dest) {
-        checkMountPoint(dest, facts.files().kind(host, true), "bind of " + host);
-        steps.add(new Step.BindRo(host, dest));
-        view.add(new Entry(dest, host, false, null));
+    void bindRo(HostPath source, String dest, Optional<Idmap> idmap, Step.Origin origin) {
+        checkMountPoint(dest, kind(source), "bind of " + source);
+        steps.add(new Step.BindRo(source, dest, idmap, origin));
+        view.add(new Entry(dest, source.path(), false, null));
     }
 
-    void bindRw(Path host, String dest) {
-        checkMountPoint(dest, facts.files().kind(host, true), "bind of " + host);
-        steps.add(new Step.BindRw(host, dest));
-        view.add(new Entry(dest, host, true, null));
+    void bindRw(HostPath source, String dest, Optional<Idmap> idmap, Step.Origin origin) {
+        checkMountPoint(dest, kind(source), "bind of " + source);
+        steps.add(new Step.BindRw(source, dest, idmap, origin));
+        view.add(new Entry(dest, source.path(), true, null));
     }
 
-    void bindDev(Path host, String dest) {
-        steps.add(new Step.BindDev(host, dest));
-        view.add(new Entry(dest, host, true, null));
+    void bindDev(HostPath source, String dest, Step.Origin origin) {
+        steps.add(new Step.BindDev(source, dest, origin));
+        view.add(new Entry(dest, source.path(), true, null));
+    }
+
+    /** A read-only bind of an image path, pinned now (the session holds the pin). */
+    void image(Path host, String dest) {
+        bindRo(facts.files().pin(host, "image path"), dest, Optional.empty(), Step.Origin.IMAGE);
+    }
+
+    private static Kind kind(HostPath source) {
+        return source.directory() ? Kind.DIRECTORY : Kind.FILE;
     }
 
     void symlink(String target, String dest) {
@@ -79,11 +88,12 @@ final class PlanBuilder {
         view.add(new Entry(dest, null, true, what));
     }
 
-    /** A file the session writes into its private directory and shows read-only at {@code dest}. */
+    /** A file written into the session's private directory now, pinned, and shown read-only at {@code dest}. */
     void generated(String dest, String content) {
         Path host = facts.privateDir().resolve("files" + dest);
         files.put(host, content);
-        steps.add(new Step.BindRo(host, dest));
+        HostPath source = facts.files().write(host, content);
+        steps.add(new Step.BindRo(source, dest, Optional.empty(), Step.Origin.GENERATED));
         view.add(new Entry(dest, host, false, null));
     }
 

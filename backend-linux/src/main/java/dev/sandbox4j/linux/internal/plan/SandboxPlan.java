@@ -9,36 +9,47 @@ import dev.sandbox4j.ProcessPolicy;
 import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.linux.internal.plan.HostFacts.Kind;
 import dev.sandbox4j.linux.internal.rlimit.Rlimits;
-import dev.sandbox4j.linux.internal.seccomp.SeccompFilter;
+import dev.sandbox4j.spi.HostIds;
+import dev.sandbox4j.spi.PinnedPath;
 import dev.sandbox4j.spi.ProcessRequest;
+import dev.sandbox4j.spi.SandboxHost;
 import dev.sandbox4j.spi.SandboxSpec;
+import dev.sandbox4j.spi.SandboxStorage;
+import dev.sandbox4j.spi.SeccompProgram;
+import dev.sandbox4j.spi.SyscallTable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A sandbox's policy as a list of setup steps, in the one order they are applied (as nsjail's contain.cc
- * and bubblewrap's SetupOp list do):
+ * A sandbox's policy and host side as a complete list of setup steps, in the one order they are applied
+ * (as nsjail's contain.cc and bubblewrap's SetupOp list do); an executor needs nothing else:
  * <ol>
- *   <li>namespaces: user, pid, network (unless the host's), ipc, uts, cgroup; nested user namespaces off
- *       when the syscall policy denies {@code unshare};</li>
- *   <li>process: uid/gid, capabilities, no-new-privileges, die with parent, new session;</li>
- *   <li>launcher side: cgroups joined, rlimits set;</li>
+ *   <li>namespaces: the disk storage's, joined first when a holder process has it (a JVM that is not root);
+ *       user (owned by the launcher's uid: root's with a root JVM), pid, network (its mode;
+ *       none unless the host's), ipc, uts, cgroup; nested user namespaces off when the syscall policy
+ *       denies {@code unshare};</li>
+ *   <li>process: the uid/gid inside and the sandbox's own host ids they map to, capabilities,
+ *       no-new-privileges, die with parent, new session;</li>
+ *   <li>launcher side: the cgroup limits (the session makes the cgroups with them), cgroups joined, rlimits;</li>
  *   <li>file system: the image's entries on an empty root, /etc basics, /proc, /dev, then the tmpfs
- *       paths, the workspace and the policy's mounts, parents before children, then the hidden paths,
- *       then the root made read-only;</li>
- *   <li>the seccomp filter, last before exec;</li>
+ *       paths (the disk storage's directories under limits.disk), the workspace and the policy's mounts,
+ *       parents before children, then the hidden paths, then the root made read-only. Every bind names
+ *       its pinned source ({@link HostPath}: the core's pins, or the image's and generated files' pinned
+ *       while planning), its origin and its idmapping;</li>
+ *   <li>the seccomp program of the one syscall table, last before exec, always;</li>
  *   <li>the exec: environment cleared and set, working directory, argv.</li>
  * </ol>
  * Immutable; {@link #toString()} prints one numbered step per line (never an environment value).
  *
  * @param steps          the steps in order
- * @param generatedFiles files the session writes (host path to content) before the first exec
+ * @param generatedFiles the generated files (host path to content), written and pinned while planning
  */
 public record SandboxPlan(List<Step> steps, Map<Path, String> generatedFiles) {
     /** Where the workspace appears inside. */
@@ -57,22 +68,26 @@ public record SandboxPlan(List<Step> steps, Map<Path, String> generatedFiles) {
     }
 
     /**
-     * Everything but the exec: what is the same for every exec of a sandbox. Compiles the seccomp filter.
+     * Everything but the exec: what is the same for every exec of a sandbox. Pins the image's paths and
+     * writes the generated files (through {@code facts.files()}), and compiles the seccomp program.
      *
      * @throws InvalidInputException for a rootfs, mount or hidden path the view cannot have, naming it and why
-     * @throws dev.sandbox4j.SandboxStartException when the seccomp filter cannot be built
+     * @throws dev.sandbox4j.SandboxStartException when the seccomp program cannot be built or a file written
      */
     public static SandboxPlan session(SandboxSpec spec, HostFacts facts) {
         IsolationPolicy policy = spec.policy();
         PlanBuilder b = new PlanBuilder(facts);
         ProcessPolicy process = policy.process();
-        boolean hostNet = policy.network().mode() == NetworkPolicy.Mode.HOST;
+        NetworkPolicy.Mode net = policy.network().mode();
+        HostIds ids = spec.host().ids();
 
-        b.add(new Step.UnshareUser());
+        spec.host().storage().flatMap(st -> st.holderPid().isPresent() ? Optional.of(st.holderPid().getAsLong()) : Optional.empty())
+                .ifPresent(pid -> b.add(new Step.JoinStorage(pid)));
+        b.add(new Step.UnshareUser(facts.uid()));
         // always: a pid namespace is what kills an exec's whole tree, daemons included (stricter than isolatePids=false)
         b.add(new Step.UnsharePid());
-        if (!hostNet) {
-            b.add(new Step.UnshareNet());
+        if (net != NetworkPolicy.Mode.HOST) {
+            b.add(new Step.UnshareNet(net));
         }
         b.add(new Step.UnshareIpc());
         b.add(new Step.UnshareUts(HOSTNAME));
@@ -81,11 +96,10 @@ public record SandboxPlan(List<Step> steps, Map<Path, String> generatedFiles) {
             b.add(new Step.DisableUserns());
         }
 
-        int uid = process.uid().orElse(facts.uid());
-        int gid = process.uid().isPresent() ? uid : facts.gid();
-        if (process.uid().isPresent()) {
-            b.add(new Step.SetUser(uid, gid));
-        }
+        // the policy's uid inside, else the sandbox's own user, shown as nobody; on the host: its own ids
+        int uid = process.uid().orElse(ProcessPolicy.NOBODY);
+        int gid = uid;
+        b.add(new Step.SetUser(uid, gid, ids.uid(), ids.gid()));
         if (process.dropCapabilities()) {
             b.add(new Step.DropCaps(process.keepCapabilities()));
         }
@@ -95,6 +109,7 @@ public record SandboxPlan(List<Step> steps, Map<Path, String> generatedFiles) {
         b.add(new Step.DieWithParent());
         b.add(new Step.NewSession());
 
+        b.add(cgroupLimits(policy));
         if (!facts.cgroupProcs().isEmpty()) {
             b.add(new Step.JoinCgroups(facts.cgroupProcs()));
         }
@@ -102,29 +117,40 @@ public record SandboxPlan(List<Step> steps, Map<Path, String> generatedFiles) {
             b.add(new Step.Rlimit(l));
         }
 
-        filesystem(b, spec, uid, gid);
+        // the sandbox's own files (workspace, the policy's mounts, storage): idmapped when the JVM's ids are not
+        // the sandbox's (a root JVM), so that the JVM's files are the sandbox user's inside and the reverse
+        Optional<Idmap> own = facts.uid() == ids.uid() && facts.gid() == ids.gid() ? Optional.empty()
+                : Optional.of(new Idmap(facts.uid(), facts.gid(), ids.uid(), ids.gid()));
+        filesystem(b, spec, uid, gid, own);
 
-        if (policy.syscalls().filters()) {
-            b.add(new Step.Seccomp(SeccompFilter.compile(policy.syscalls())));
-        }
+        b.add(new Step.Seccomp(SeccompProgram.compile(SyscallTable.forSandbox(policy), SeccompProgram.Target.HOST)));
         return b.build();
     }
 
-    private static void filesystem(PlanBuilder b, SandboxSpec spec, int uid, int gid) {
+    /** The cgroup limits of {@code policy}: the session makes its cgroups with them before it plans (and joins them). */
+    public static Step.CgroupLimits cgroupLimits(IsolationPolicy policy) {
+        return Step.CgroupLimits.of(policy.limits());
+    }
+
+    private static void filesystem(PlanBuilder b, SandboxSpec spec, int uid, int gid, Optional<Idmap> own) {
         FilesystemPolicy fs = spec.policy().filesystem();
+        SandboxHost host = spec.host();
+        HostPath workspace = HostPath.of(host.workspace());
         if (!fs.isolated()) {
             if (spec.image() instanceof SandboxImage.Directory d) {
                 throw new InvalidInputException("image.directory " + d.rootfs() + " needs an isolated file-system view,"
                         + " but the policy's filesystem is the host's (FilesystemPolicy.host()); use"
                         + " FilesystemPolicy.isolatedView() or SandboxImage.host()");
             }
-            b.bindDev(Path.of("/"), "/");
+            b.bindDev(b.facts().files().pin(Path.of("/"), "the host's root"), "/", Step.Origin.HOST_ROOT);
             b.fresh(new Step.Proc("/proc"), "/proc", "proc");
-            b.bindRw(spec.workspace(), WORKSPACE);
+            b.bindRw(workspace, WORKSPACE, own, Step.Origin.WORKSPACE);
             return;
         }
         if (spec.image() instanceof SandboxImage.Directory d) {
-            ImageLayout.directory(b, b.facts(), d.rootfs());
+            PinnedPath rootfs = host.rootfs().orElseThrow(() -> new IllegalStateException("image.directory " + d.rootfs()
+                    + ": the core pinned no root file system (a bug: report it)"));
+            ImageLayout.directory(b, b.facts(), rootfs);
         } else if (spec.image() instanceof SandboxImage.Host) {
             ImageLayout.host(b, b.facts(), spec.policy().network(), uid, gid);
         } else {
@@ -140,23 +166,32 @@ public record SandboxPlan(List<Step> steps, Map<Path, String> generatedFiles) {
         List<Item> items = new ArrayList<>();
         Set<String> dests = new HashSet<>();
         var size = spec.policy().limits().memory();
-        for (String t : fs.tmpfs()) {
+        Optional<SandboxStorage> storage = host.storage();
+        for (int i = 0; i < fs.tmpfs().size(); i++) {
+            String t = fs.tmpfs().get(i);
             unique(dests, t, "tmpfs");
-            items.add(new Item(t, () -> b.tmpfs(t, size, 01777)));
+            if (storage.isPresent()) {
+                // limits.disk: the storage's directory for this path, so that it shares the one limit with the workspace
+                HostPath dir = HostPath.of(storage.get().tmpfsDirs().get(i));
+                items.add(new Item(t, () -> b.bindRw(dir, t, own, Step.Origin.STORAGE)));
+            } else {
+                items.add(new Item(t, () -> b.tmpfs(t, size, 01777)));
+            }
         }
         unique(dests, WORKSPACE, "the workspace");
-        items.add(new Item(WORKSPACE, () -> b.bindRw(spec.workspace(), WORKSPACE)));
+        items.add(new Item(WORKSPACE, () -> b.bindRw(workspace, WORKSPACE, own, Step.Origin.WORKSPACE)));
         for (Mount m : fs.mounts()) {
             if (m.sandboxPath().equals("/")) {
                 throw new InvalidInputException("mount " + m.hostPath() + " at /: the root cannot be a mount;"
                         + " use SandboxImage.directory(" + m.hostPath() + ") for a root file system");
             }
             unique(dests, m.sandboxPath(), "mount of " + m.hostPath());
+            HostPath source = HostPath.of(host.mount(fs.mounts(), m));
             items.add(new Item(m.sandboxPath(), () -> {
                 if (m.writable()) {
-                    b.bindRw(m.hostPath(), m.sandboxPath());
+                    b.bindRw(source, m.sandboxPath(), own, Step.Origin.MOUNT);
                 } else {
-                    b.bindRo(m.hostPath(), m.sandboxPath());
+                    b.bindRo(source, m.sandboxPath(), own, Step.Origin.MOUNT);
                 }
             }));
         }
@@ -194,6 +229,37 @@ public record SandboxPlan(List<Step> steps, Map<Path, String> generatedFiles) {
         all.add(new Step.Chdir(request.workdir()));
         all.add(new Step.Exec(request.argv()));
         return new SandboxPlan(all, generatedFiles);
+    }
+
+    /** The prefix of a launcher's failure about a pinned bind source (see open_pinned in s4j-view.c). */
+    public static final String SOURCE_FAILURE = "bind source ";
+
+    /**
+     * For a launcher's failure about a bind source ({@code "bind source PATH: ..."}), which bind it was, as a
+     * sentence naming the mount and the way out; empty for any other failure.
+     */
+    public Optional<String> explainSourceFailure(String failure) {
+        int at = failure.indexOf(SOURCE_FAILURE);
+        if (at < 0) {
+            return Optional.empty();
+        }
+        String rest = failure.substring(at + SOURCE_FAILURE.length());
+        for (Step s : steps) {
+            HostPath source = s instanceof Step.BindRo b ? b.source() : s instanceof Step.BindRw b ? b.source()
+                    : s instanceof Step.BindDev b ? b.source() : null;
+            String dest = s instanceof Step.BindRo b ? b.dest() : s instanceof Step.BindRw b ? b.dest()
+                    : s instanceof Step.BindDev b ? b.dest() : null;
+            Step.Origin origin = s instanceof Step.BindRo b ? b.origin() : s instanceof Step.BindRw b ? b.origin()
+                    : s instanceof Step.BindDev b ? b.origin() : null;
+            if (source != null && rest.startsWith(source.path() + ":")) {
+                String what = origin.describe(dest) + " (host " + source + ")";
+                return Optional.of(what + " no longer is the directory or file pinned when the sandbox was built (a"
+                        + " command can replace a mount source that lies inside a writable mount, such as the workspace,"
+                        + " with a link or another directory); nothing was mounted from it and nothing ran. Close this"
+                        + " sandbox and build a new one, and mount a host path that no sandbox can write to");
+            }
+        }
+        return Optional.empty();
     }
 
     /** The steps of one type, in order. */

@@ -2,6 +2,7 @@ package dev.sandbox4j.linux.internal.rootfs;
 
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.linux.internal.host.LauncherBinary;
+import dev.sandbox4j.linux.internal.plan.HostPath;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
 import java.io.IOException;
@@ -10,19 +11,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * The system-call filters of every chroot and nspawn exec, loaded by {@code s4j-launch --guard} as the
- * last step before the command, inside the root, as the sandbox's user:
- * <ul>
- *   <li>the setuid guard, always: the read-write directories are idmapped, so what the sandbox creates
- *       there belongs to the JVM's user (root) on disk, and a {@code chmod u+s} would leave a setuid-root
- *       file for any host user who can reach it (a caller-given workspace, or any workspace after a JVM
- *       crash). The guard fails every chmod, creating open and mknod that sets S_ISUID or S_ISGID with EPERM,
- *       on every x86 ABI, and openat2 and io_uring_setup (whose mode it cannot read) with ENOSYS;</li>
- *   <li>the policy's filter (compiled by libseccomp, with its clone-flag rules and both actions) when the
- *       policy has one.</li>
- * </ul>
+ * The system-call filter of every chroot and nspawn exec, loaded by {@code s4j-launch --guard} as the last
+ * step before the command, inside the root, as the sandbox's user: the plan's seccomp program, which is the
+ * one syscall table's ({@code SyscallTable.forSandbox}): the policy's rules when it filters, and always the
+ * set-id guard (the read-write directories are idmapped, so what the sandbox creates there belongs to the
+ * JVM's user, root, on disk; a {@code chmod u+s} would leave a setuid-root file for any host user who can
+ * reach it) and the network's rules.
  * The launcher (a static binary, copied 0555 since the extracted one is 0500) and the filter's BPF are
  * put in the sandbox's private directory and bound read-only at {@link #DIR} in the root. Pure but for
  * {@link #install}.
@@ -49,7 +46,7 @@ public final class SetuidGuard {
             Files.copy(LauncherBinary.verifiedPath(), dir.resolve(LAUNCHER));
             Files.setPosixFilePermissions(dir.resolve(LAUNCHER), PosixFilePermissions.fromString("r-xr-xr-x"));
             for (Step.Seccomp s : plan.stepsOf(Step.Seccomp.class)) {
-                Files.write(dir.resolve(BPF), s.filter().bpf());
+                Files.write(dir.resolve(BPF), s.program().bpf());
                 Files.setPosixFilePermissions(dir.resolve(BPF), PosixFilePermissions.fromString("r--r--r--"));
             }
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
@@ -57,18 +54,22 @@ public final class SetuidGuard {
             throw new SandboxStartException("writing the setuid guard's launcher and filter into " + dir + " failed: " + e, e);
         }
         List<Step> steps = new ArrayList<>(plan.steps());
-        steps.add(indexOfRootRemount(steps), new Step.BindRo(dir, DIR));
+        // bound by name by the mount script, right after it was written (never pinned)
+        steps.add(indexOfRootRemount(steps), new Step.BindRo(HostPath.byName(dir, true), DIR, Optional.empty(), Step.Origin.GENERATED));
         return new SandboxPlan(steps, plan.generatedFiles());
     }
 
-    /** {@code /.sandbox4j/s4j-launch --guard [--seccomp /.sandbox4j/seccomp.bpf] --}: append the program's path and arguments. */
+    /**
+     * {@code /.sandbox4j/s4j-launch --guard --seccomp /.sandbox4j/seccomp.bpf --}: append the program's path and
+     * arguments.
+     *
+     * @throws IllegalStateException for a plan without its seccomp program (every plan has one)
+     */
     public static List<String> prefix(SandboxPlan plan) {
-        List<String> a = new ArrayList<>(List.of(DIR + "/" + LAUNCHER, "--guard"));
-        if (!plan.stepsOf(Step.Seccomp.class).isEmpty()) {
-            a.addAll(List.of("--seccomp", DIR + "/" + BPF));
+        if (plan.stepsOf(Step.Seccomp.class).isEmpty()) {
+            throw new IllegalStateException("the plan has no seccomp program; the set-id guard would be missing:\n" + plan);
         }
-        a.add("--");
-        return a;
+        return List.of(DIR + "/" + LAUNCHER, "--guard", "--seccomp", DIR + "/" + BPF, "--");
     }
 
     /** Where the step that makes the root read-only is (the end when there is none): binds go before it. */

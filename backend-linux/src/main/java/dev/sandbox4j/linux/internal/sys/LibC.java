@@ -11,11 +11,6 @@ public interface LibC extends Library {
     /** Loaded on first use; a {@link LinkageError} here means JNA cannot load libc at all. */
     LibC INSTANCE = Native.load("c", LibC.class);
 
-    /** {@code MFD_CLOEXEC} from linux/memfd.h: the memfd never leaks into a child the JVM starts. */
-    int MFD_CLOEXEC = 0x0001;
-
-    int memfd_create(String name, int flags);
-
     int close(int fd);
 
     String strerror(int errnum);

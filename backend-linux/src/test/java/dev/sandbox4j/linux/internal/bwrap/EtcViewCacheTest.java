@@ -2,8 +2,10 @@ package dev.sandbox4j.linux.internal.bwrap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sandbox4j.linux.internal.plan.HostPath;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
+import dev.sandbox4j.spi.PinnedPath;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,10 +22,15 @@ class EtcViewCacheTest {
     @TempDir
     Path tmp;
 
-    /** A plan showing the host file {@code hostFile} at /etc/conf and a generated /etc/passwd. */
+    /** A plan showing the image's file {@code hostFile} at /etc/conf and a generated /etc/passwd. */
     private SandboxPlan plan(Path hostFile, String passwd) {
         Path generated = tmp.resolve("priv-" + passwd.hashCode()).resolve("files/etc/passwd");
-        return new SandboxPlan(List.of(new Step.BindRo(hostFile, "/etc/conf"), new Step.BindRo(generated, "/etc/passwd"),
+        HostPath conf;
+        try (PinnedPath pin = PinnedPath.pin(hostFile, "test")) {
+            conf = HostPath.of(pin);
+        }
+        return new SandboxPlan(List.of(new Step.BindRo(conf, "/etc/conf", Optional.empty(), Step.Origin.IMAGE),
+                new Step.BindRo(HostPath.byName(generated, false), "/etc/passwd", Optional.empty(), Step.Origin.GENERATED),
                 new Step.Symlink("/usr/share/zoneinfo/UTC", "/etc/localtime"), new Step.RemountRo("/")),
                 Map.of(generated, passwd));
     }
@@ -95,7 +103,8 @@ class EtcViewCacheTest {
 
     @Test
     void aPlanThatMountsEtcItselfHasNoView() {
-        SandboxPlan p = new SandboxPlan(List.of(new Step.BindRo(tmp, "/etc"), new Step.RemountRo("/")), Map.of());
+        SandboxPlan p = new SandboxPlan(List.of(new Step.BindRo(HostPath.byName(tmp, true), "/etc", Optional.empty(),
+                Step.Origin.IMAGE), new Step.RemountRo("/")), Map.of());
         assertThat(EtcViewCache.acquire(p, tmp)).isEmpty();
     }
 }

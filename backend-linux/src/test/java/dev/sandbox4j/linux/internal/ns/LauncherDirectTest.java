@@ -1,10 +1,15 @@
 package dev.sandbox4j.linux.internal.ns;
 
-import dev.sandbox4j.linux.internal.host.HostIds;
-import dev.sandbox4j.linux.internal.host.LauncherBinary;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.linux.NamespacesBackend;
+import dev.sandbox4j.linux.internal.host.HostIds;
+import dev.sandbox4j.linux.internal.host.LauncherBinary;
+import dev.sandbox4j.linux.internal.plan.HostPath;
+import dev.sandbox4j.spi.PinnedPath;
+import dev.sandbox4j.spi.SeccompProgram;
+import dev.sandbox4j.spi.SyscallTable;
 import dev.sandbox4j.testkit.BackendRequirement;
 import dev.sandbox4j.testkit.ContractCommands;
 import dev.sandbox4j.testkit.HostProbes;
@@ -25,26 +30,57 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** s4j-launch run directly, for what the API cannot show: its protocol, fd closing, parent death, unprivileged use. */
+/**
+ * s4j-launch run directly, for what the API cannot show: its protocol, fd closing, parent death, unprivileged
+ * use, the pinned bind sources and the ids it maps.
+ */
 class LauncherDirectTest {
+    /** The host uid the sandboxes here map to: a root launcher refuses root's, one that is not root maps its own. */
+    private static final long HOST_ID = HostIds.root() ? 1879113001L : HostIds.uid();
+
     @TempDir
     Path tmp;
+    /** The one syscall table's program for the strict policy, readable by every user. */
+    private static Path seccomp;
 
     @BeforeAll
-    static void available() {
+    static void available() throws IOException {
         BackendRequirement.assumeAvailable(NamespacesBackend.NAME);
+        Path dir = Files.createTempDirectory("sandbox4j-launcher-test-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        seccomp = dir.resolve("seccomp.bpf");
+        Files.write(seccomp, SeccompProgram.compile(SyscallTable.forSandbox(IsolationPolicy.strict()), SeccompProgram.Target.HOST).bpf());
+        Files.setPosixFilePermissions(seccomp, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void removeProgram() {
+        if (seccomp != null) {
+            HostProbes.deleteTree(seccomp.getParent());
+        }
+    }
+
+    /** {@code DEV:INO} of {@code p}, as the launcher takes a bind's pin. */
+    static String pin(Path p) {
+        try (PinnedPath pinned = PinnedPath.pin(p, "test")) {
+            return HostPath.of(pinned).pin();
+        }
     }
 
     /** The launcher's options for a small view of the host's system directories, as the probe uses. */
     private static List<String> view(String... more) throws IOException {
-        List<String> a = new ArrayList<>(List.of(LauncherBinary.verifiedPath().toString(), "--uid", "1000", "--gid", "1000",
-                "--chdir", "/", "--setenv", "PATH=/usr/bin:/bin"));
+        return view(HOST_ID, more);
+    }
+
+    private static List<String> view(long hostId, String... more) throws IOException {
+        List<String> a = new ArrayList<>(List.of(LauncherBinary.verifiedPath().toString(), "--user", "1000:1000:" + hostId + ":" + hostId,
+                "--seccomp", seccomp.toString(), "--chdir", "/", "--setenv", "PATH=/usr/bin:/bin"));
         for (String name : List.of("usr", "bin", "sbin", "lib", "lib64")) {
             Path p = Path.of("/", name);
             if (Files.isSymbolicLink(p)) {
                 a.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), "/" + name));
             } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                a.addAll(List.of("--ro-bind", p.toString(), "/" + name));
+                a.addAll(List.of("--ro-bind", pin(p), p.toString(), "/" + name));
             }
         }
         a.addAll(List.of("--proc", "/proc", "--dev", "/dev"));
@@ -177,7 +213,7 @@ class LauncherDirectTest {
         Files.setPosixFilePermissions(ws, PosixFilePermissions.fromString("rwx------"));
         Files.setAttribute(ws, "unix:uid", 65534);
         List<String> asNobody = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--");
-        List<String> v = view("--bind-own", ws.toString(), "/workspace", "--chdir", "/workspace");
+        List<String> v = view(65534, "--bind", pin(ws), ws.toString(), "/workspace", "--chdir", "/workspace");
         v.set(0, launcher.toString());
         List<String> argv = new ArrayList<>(asNobody);
         argv.addAll(command(v, "sh", "-c", "id -u; echo hi > made; grep CapEff /proc/self/status"));
@@ -202,8 +238,8 @@ class LauncherDirectTest {
             + "  printf(\"x86_64 %ld\\n\", syscall(90, path, 04755) < 0 ? -1L : 0L);\n  return 0;\n}\n";
 
     @Test
-    void theSetuidGuardCoversEveryAbiWhereTheWorkspaceIsIdmapped() throws Exception {
-        Assumptions.assumeTrue(HostIds.root(), "no idmapped workspace, no guard, unless the JVM is root");
+    void theSetIdGuardCoversEveryAbiWhereTheWorkspaceIsIdmapped() throws Exception {
+        Assumptions.assumeTrue(HostIds.root(), "no idmapped workspace unless the JVM is root");
         Assumptions.assumeTrue("x86_64".equals(LauncherBinary.resource().replaceAll(".*linux-([^/]+)/.*", "$1")), "x86 ABIs");
         Path ws = Files.createDirectories(tmp.resolve("ws"));
         Files.writeString(ws.resolve("abi.c"), THREE_ABIS);
@@ -212,10 +248,94 @@ class LauncherDirectTest {
         String ccOut = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         Assumptions.assumeTrue(cc.waitFor() == 0, "gcc could not build the ABI probe: " + ccOut);
         Files.writeString(ws.resolve("f"), "");
-        Run r = run(command(view("--bind-own", ws.toString(), "/w", "--chdir", "/w", "--host-uid", "65534", "--host-gid",
-                "65534"), "./abi"));
+        Run r = run(command(view("--bind-own", pin(ws), ws.toString(), "/w", "--chdir", "/w", "--idmap", "0:0:" + HOST_ID + ":" + HOST_ID),
+                "./abi"));
         assertThat(r.stdout().lines().skip(2).toList()).as("%s", r)
                 .containsExactly("i386 -" + 1 /* -EPERM */, "x32 -1", "x86_64 -1");
         assertThat((Integer) Files.getAttribute(ws.resolve("f"), "unix:mode") & 06000).isZero();
+    }
+
+    @Test
+    void aBindSourceIsMountedOnlyWhileItIsThePinnedObject() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("dir"));
+        Files.writeString(dir.resolve("f"), "pinned\n");
+        String pinned = pin(dir);
+        assertThat(run(command(view("--ro-bind", pinned, dir.toString(), "/d"), "cat", "/d/f")).stdout()).endsWith("pinned\n");
+
+        Files.move(dir, tmp.resolve("moved"));
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("f"), "decoy\n");
+        Run replaced = run(command(view("--ro-bind", pinned, dir.toString(), "/d"), "cat", "/d/f"));
+        assertThat(replaced.exit()).isEqualTo(125);
+        assertThat(replaced.stdout()).startsWith("S4J-FAIL bind source " + dir + ": it was replaced since the sandbox was built"
+                + " (pinned " + pinned + ", now " + pin(dir) + "); nothing is mounted from it: Stale file handle");
+
+        Files.delete(dir.resolve("f"));
+        Files.delete(dir);
+        Files.createSymbolicLink(dir, tmp.resolve("moved"));
+        Run linked = run(command(view("--ro-bind", pinned, dir.toString(), "/d"), "cat", "/d/f"));
+        assertThat(linked.exit()).as("even a link to the pinned directory itself: a source is never resolved through one")
+                .isEqualTo(125);
+        assertThat(linked.stdout()).startsWith("S4J-FAIL bind source " + dir + ": a component of it is now a symbolic link");
+        Path through = dir.resolve("sub");
+        Files.createDirectories(tmp.resolve("moved/sub"));
+        Run middle = run(command(view("--ro-bind", pin(tmp.resolve("moved/sub")), through.toString(), "/d"), "true"));
+        assertThat(middle.stdout()).as("a link in a middle component").startsWith("S4J-FAIL bind source " + through
+                + ": a component of it is now a symbolic link");
+        assertThat(middle.stderr()).contains("Too many levels of symbolic links");
+    }
+
+    @Test
+    void theArgumentsNameTheUserAndTheProgramAndARootLauncherNeverMapsTheHostsRoot() throws Exception {
+        Run noProgram = run(List.of(LauncherBinary.verifiedPath().toString(), "--user", "1:1:" + HOST_ID + ":" + HOST_ID,
+                "--chdir", "/", "--", "true"));
+        assertThat(noProgram.exit()).isEqualTo(125);
+        assertThat(noProgram.stdout()).startsWith("S4J-FAIL arguments: --user, --seccomp and --chdir are required");
+        Run badPin = run(command(view("--ro-bind", "12", "/usr", "/usr"), "true"));
+        assertThat(badPin.stdout()).startsWith("S4J-FAIL arguments: a bind's pin is DEV:INO (decimal st_dev and st_ino), not '12'");
+        if (HostIds.root()) {
+            Run hostRoot = run(command(view(0), "true"));
+            assertThat(hostRoot.exit()).isEqualTo(125);
+            assertThat(hostRoot.stdout()).startsWith("S4J-FAIL --user 1000:1000:0:0 maps the sandbox to the host's root");
+        } else {
+            Run other = run(command(view(HostIds.uid() + 1), "true"));
+            assertThat(other.stdout()).contains("a launcher that is not root can map only its own");
+        }
+    }
+
+    @Test
+    void asRootTheUserNamespaceIsRootsAndTheCommandIsTheSandboxsHostUid() throws Exception {
+        Assumptions.assumeTrue(HostIds.root(), "a launcher that is not root makes a namespace of its own uid");
+        Path dir = Files.createDirectories(tmp.resolve("owner"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path src = dir.resolve("owner.c");
+        Files.writeString(src, "#include <fcntl.h>\n#include <linux/nsfs.h>\n#include <stdio.h>\n#include <sys/ioctl.h>\n"
+                + "int main(void) { unsigned u; int fd = open(\"/proc/self/ns/user\", O_RDONLY);\n"
+                + "  if (ioctl(fd, NS_GET_OWNER_UID, &u) < 0) { perror(\"NS_GET_OWNER_UID\"); return 1; }\n"
+                + "  printf(\"owner %u\\n\", u); return 0; }\n");
+        Process cc = new ProcessBuilder("gcc", "-O1", "-static", "-o", dir.resolve("owner").toString(), src.toString())
+                .redirectErrorStream(true).start();
+        String ccOut = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Assumptions.assumeTrue(cc.waitFor() == 0, "gcc: " + ccOut);
+        Run r = run(command(view("--ro-bind", pin(dir), dir.toString(), "/o"), "sh", "-c",
+                "/o/owner; grep ^Uid: /proc/self/status; cat /proc/self/uid_map"));
+        assertThat(r.exit()).as("%s", r).isZero();
+        List<String> lines = r.stdout().lines().skip(2).toList();
+        assertThat(lines.get(0)).as("as seen inside: root (host uid 0) is unmapped, the overflow uid").isEqualTo("owner 65534");
+        assertThat(lines.get(1).split("\\s+")).containsExactly("Uid:", "1000", "1000", "1000", "1000");
+        assertThat(lines.get(2).trim().split("\\s+")).containsExactly("1000", Long.toString(HOST_ID), "1");
+    }
+
+    @Test
+    void theGuardModeNeedsTheProgramAndLoadsIt() throws Exception {
+        Run none = run(List.of(LauncherBinary.verifiedPath().toString(), "--guard", "--", "/bin/true"));
+        assertThat(none.exit()).isEqualTo(125);
+        assertThat(none.stderr()).startsWith("s4j-launch: arguments: --guard takes --seccomp FILE -- PROGRAM [ARG]...");
+        Path f = Files.writeString(tmp.resolve("f"), "");
+        Run guarded = run(List.of(LauncherBinary.verifiedPath().toString(), "--guard", "--seccomp", seccomp.toString(), "--",
+                "/bin/sh", "-c", "chmod 4755 " + f + "; chmod 755 " + f + " && echo plain"));
+        assertThat(guarded.stderr()).contains("Operation not permitted");
+        assertThat(guarded.stdout()).isEqualTo("plain\n");
+        assertThat((Integer) Files.getAttribute(f, "unix:mode") & 06000).isZero();
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.linux.internal.plan.HostPath;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
 import dev.sandbox4j.linux.internal.host.PrivateDirs;
@@ -56,8 +57,9 @@ class NspawnUsersTest {
         SandboxPlan p = NspawnUsers.apply(emptyPlan(), dir, Optional.of(rootfs), 1000, 1000);
         assertThat(p.generatedFiles().get(dir.resolve("files/etc/passwd")))
                 .isEqualTo("sandbox4j:x:1000:1000:sandbox4j:/:/bin/sh\napp:x:100:100::/srv:/bin/sh\n");
-        assertThat(p.steps()).containsExactly(new Step.BindRo(dir.resolve("files/etc/passwd"), "/etc/passwd"),
-                new Step.BindRo(dir.resolve("files/etc/group"), "/etc/group"), new Step.RemountRo("/"));
+        assertThat(p.steps()).containsExactly(new Step.BindRo(HostPath.byName(dir.resolve("files/etc/passwd"), false), "/etc/passwd",
+                Optional.empty(), Step.Origin.GENERATED), new Step.BindRo(HostPath.byName(dir.resolve("files/etc/group"), false),
+                "/etc/group", Optional.empty(), Step.Origin.GENERATED), new Step.RemountRo("/"));
     }
 
     @Test

@@ -11,7 +11,6 @@ import dev.sandbox4j.SyscallPolicy;
 import dev.sandbox4j.linux.internal.host.PrivateDirs;
 import dev.sandbox4j.linux.internal.plan.HostFacts;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
-import dev.sandbox4j.spi.EventSink;
 import dev.sandbox4j.spi.SandboxSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +42,7 @@ class ChrootMountScriptTest {
     }
 
     private SandboxPlan plan(IsolationPolicy policy, SandboxImage image) {
-        SandboxSpec spec = new SandboxSpec("abc123", "1-2-3", policy, image, dir, Map.of(), EventSink.discard());
+        SandboxSpec spec = dev.sandbox4j.testkit.TestSpecs.spec("abc123", policy, image, dir, Map.of());
         return SandboxPlan.session(RootfsPolicy.withUid(spec, 65534), HostFacts.current(dir, List.of()));
     }
 

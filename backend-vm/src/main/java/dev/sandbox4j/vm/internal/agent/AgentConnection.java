@@ -44,8 +44,12 @@ import java.util.function.Consumer;
  */
 public final class AgentConnection implements AutoCloseable {
     private static final int ESRCH = 3;
-    /** How long a killed exec may take to report its end before the guest is declared hung. */
-    static final Duration KILL_GRACE = Duration.ofSeconds(10);
+    /**
+     * How long a killed exec may take to report its end (EXIT and both ends of output) before the guest is
+     * declared saturated or hung and the VM is stopped: short enough that a timeout returns within 2 s of
+     * its deadline however busy the guest is (the agent itself answers a KILL in milliseconds).
+     */
+    public static final Duration KILL_GRACE = Duration.ofMillis(1500);
     private static final ScheduledExecutorService WATCHDOG =
             Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "sandbox4j-vm-kill-watchdog");
@@ -118,14 +122,16 @@ public final class AgentConnection implements AutoCloseable {
         return startExec(new Frame(FrameType.EXEC, nextId(), payload), startTimeout, onReport);
     }
 
-    /** A tar stream of a guest directory on the exec's stdout (busybox tar in the guest). */
-    public AgentExec tarOut(String dir, Duration startTimeout) throws TimeoutException {
-        return startExec(new Frame(FrameType.TAROUT, nextId(), new PayloadWriter().str(dir).toByteArray()), startTimeout, r -> { });
+    /** A tar stream of a guest directory on the exec's stdout (busybox tar in the guest, under {@code seccomp}). */
+    public AgentExec tarOut(String dir, byte[] seccomp, Duration startTimeout) throws TimeoutException {
+        return startExec(new Frame(FrameType.TAROUT, nextId(), new PayloadWriter().str(dir)
+                .blob(ExecRequest.checkProgram(seccomp)).toByteArray()), startTimeout, r -> { });
     }
 
-    /** Unpacks the tar stream written to the exec's stdin into a guest directory. */
-    public AgentExec tarIn(String dir, Duration startTimeout) throws TimeoutException {
-        return startExec(new Frame(FrameType.TARIN, nextId(), new PayloadWriter().str(dir).toByteArray()), startTimeout, r -> { });
+    /** Unpacks the tar stream written to the exec's stdin into a guest directory (under {@code seccomp}). */
+    public AgentExec tarIn(String dir, byte[] seccomp, Duration startTimeout) throws TimeoutException {
+        return startExec(new Frame(FrameType.TARIN, nextId(), new PayloadWriter().str(dir)
+                .blob(ExecRequest.checkProgram(seccomp)).toByteArray()), startTimeout, r -> { });
     }
 
     public byte[] readFile(String path, DataSize limit, Duration timeout) throws TimeoutException {
@@ -184,13 +190,19 @@ public final class AgentConnection implements AutoCloseable {
     }
 
     /**
-     * After a KILL: a guest that does not report the exec's end within {@link #KILL_GRACE} is hung; the
-     * connection breaks, which releases every caller and stops the VM, so a timeout never waits forever.
+     * Before a KILL: a guest that does not report the exec's end within {@link #KILL_GRACE} is saturated or
+     * hung. The exec then ends as killed by SIGKILL (so a timed-out command's result comes back in time), and
+     * the connection breaks, which fails every other caller and stops the VM: the command cannot outlive its
+     * VM, and the session refuses later requests with the reason.
      */
     void expectEnd(AgentExec x) {
         WATCHDOG.schedule(() -> {
             if (!x.finished() && brokenReason == null) {
-                breakWith("the guest did not end a killed command within " + KILL_GRACE + ": it is hung; the VM was stopped");
+                String reason = "the guest did not confirm the kill of a command within " + KILL_GRACE.toMillis()
+                        + " ms (saturated, e.g. by a fork bomb or a memory hog, or hung): the VM was stopped so that the"
+                        + " kill and the timeout hold";
+                x.forceKilled(reason);
+                breakWith(reason);
             }
         }, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -28,6 +28,7 @@ import java.util.function.Consumer;
  * Thread-safe.
  */
 public final class AgentExec implements SandboxProcess {
+    private static final int SIGKILL = 9;
     private final AgentConnection connection;
     private final int id;
     private final ChunkInputStream stdout = new ChunkInputStream();
@@ -83,8 +84,9 @@ public final class AgentExec implements SandboxProcess {
     @Override
     public void killTree() {
         if (!exit.isDone() || !stdoutDone || !stderrDone) {
-            connection.sendQuietly(Frame.of(FrameType.KILL, id));
+            // the watch first: a send that blocks on a guest that no longer reads must not delay it
             connection.expectEnd(this);
+            connection.sendQuietly(Frame.of(FrameType.KILL, id));
         }
     }
 
@@ -129,6 +131,20 @@ public final class AgentExec implements SandboxProcess {
                     "the agent sent " + f + " to an exec; PROTOCOL.md allows STARTED, ERROR, STDOUT, STDERR and EXIT");
         }
         return exit.isDone() && stdoutDone && stderrDone;
+    }
+
+    /**
+     * The guest did not confirm a KILL and its VM is being stopped: the exec ends as killed by SIGKILL (what
+     * stopping the VM does to it) and both streams end; {@code reason} goes to the log.
+     */
+    void forceKilled(String reason) {
+        System.getLogger("dev.sandbox4j.vm").log(System.Logger.Level.WARNING, "exec #" + Integer.toUnsignedString(id) + ": " + reason);
+        exit.complete(new ProcessExit(128 + SIGKILL, OptionalInt.of(SIGKILL), ResourceUsage.unknown()));
+        report.completeExceptionally(new ExecException(reason));
+        stdout.finish();
+        stderr.finish();
+        stdoutDone = true;
+        stderrDone = true;
     }
 
     /** The connection ended or broke: end the streams and fail the exit, so that no caller waits forever. */

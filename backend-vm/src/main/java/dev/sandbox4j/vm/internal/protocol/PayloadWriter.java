@@ -41,6 +41,13 @@ public final class PayloadWriter {
         return this;
     }
 
+    /** A {@code blob}: the length, then the bytes. */
+    public PayloadWriter blob(byte[] b) {
+        u32(b.length);
+        out.writeBytes(b);
+        return this;
+    }
+
     public PayloadWriter bytes(byte[] b) {
         out.writeBytes(b);
         return this;

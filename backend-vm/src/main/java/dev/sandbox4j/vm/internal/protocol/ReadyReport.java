@@ -8,7 +8,7 @@ package dev.sandbox4j.vm.internal.protocol;
  */
 public record ReadyReport(String agentVersion, String kernelRelease) {
     /** The protocol version this host speaks. */
-    public static final String VERSION = "1";
+    public static final String VERSION = "2";
 
     public static ReadyReport decode(Frame f) {
         PayloadReader r = new PayloadReader(f);

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  */
 public final class RuntimeDir implements AutoCloseable {
     public static final String KIND = "vm";
-    /** Unix socket paths are limited to 107 bytes; the longest name put in here is "fs12.sock". */
+    /** Unix socket paths are limited to 107 bytes; the longest name put in here is "agent.sock" (virtiofsd's: "vfs12/s"). */
     private static final int MAX_SOCKET_DIR = 96;
 
     /** Guest RAM files go to memory, not to the disk that java.io.tmpdir may be on. */
@@ -75,12 +75,30 @@ public final class RuntimeDir implements AutoCloseable {
         return dir.resolve(name);
     }
 
-    /** Records a child's pid as {@code <name>.pid}, for the reaper. */
+    /**
+     * Records a child's pid and its start time as {@code <name>.pid} ({@code "<pid> <start>"}), for the
+     * reaper: it kills the pid only while a process of that start time has it, so a reused pid is never hit.
+     */
     public void writePid(String name, long pid) {
         try {
-            Files.writeString(dir.resolve(name + ".pid"), Long.toString(pid), StandardCharsets.US_ASCII);
+            Files.writeString(dir.resolve(name + ".pid"), pid + " " + startTime(pid).orElse(-1), StandardCharsets.US_ASCII);
         } catch (IOException e) {
             throw new SandboxStartException("cannot write the pid file of " + name + " in " + dir + ": " + e, e);
+        }
+    }
+
+    /**
+     * The start time of process {@code pid} (field 22 of {@code /proc/<pid>/stat}, clock ticks since boot);
+     * empty when it is gone.
+     */
+    public static java.util.OptionalLong startTime(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+            // the command name (field 2) may hold spaces and parentheses: count from its last ')'
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return java.util.OptionalLong.of(Long.parseLong(f[19]));
+        } catch (IOException | RuntimeException e) {
+            return java.util.OptionalLong.empty();
         }
     }
 

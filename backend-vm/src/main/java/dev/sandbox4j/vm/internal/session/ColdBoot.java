@@ -16,7 +16,9 @@ final class ColdBoot {
     private ColdBoot() {
     }
 
-    static BackendSession open(SandboxSpec spec, VmConfig cfg, VmPlan base, String name, AcceleratorChoice.Choice accel) {
+    /** Boots the VM; {@code host} goes to the session (the caller closes it when this throws). */
+    static BackendSession open(SandboxSpec spec, VmConfig cfg, VmPlan base, String name, AcceleratorChoice.Choice accel,
+                               HostSide host) {
         long t0 = System.nanoTime();
         VmStarter s = new VmStarter(name, spec.sandboxId());
         try {
@@ -41,7 +43,7 @@ final class ColdBoot {
             }
             String note = base.machine().name().toLowerCase(Locale.ROOT) + " booted in "
                     + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms, accelerator " + accel.describe();
-            return new VmSession(name, s.keep(), spec.policy(), spec.events(), note);
+            return new VmSession(name, s.keep(), host, spec.policy(), spec.events(), note);
         } finally {
             s.close();
         }

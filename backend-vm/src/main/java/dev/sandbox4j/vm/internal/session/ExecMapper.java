@@ -2,7 +2,6 @@ package dev.sandbox4j.vm.internal.session;
 
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.ProcessPolicy;
-import dev.sandbox4j.SyscallPolicy;
 import dev.sandbox4j.spi.ProcessRequest;
 import dev.sandbox4j.vm.internal.protocol.ExecRequest;
 import java.time.Duration;
@@ -17,9 +16,11 @@ public final class ExecMapper {
     private ExecMapper() {
     }
 
-    public static ExecRequest map(ProcessRequest req, IsolationPolicy policy, boolean stdinEmpty) {
+    /**
+     * @param seccomp the sandbox's program ({@link GuestFilter#forPolicy}), installed for every command
+     */
+    public static ExecRequest map(ProcessRequest req, IsolationPolicy policy, byte[] seccomp, boolean stdinEmpty) {
         ProcessPolicy p = policy.process();
-        SyscallPolicy s = policy.syscalls();
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : req.env().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
@@ -27,10 +28,11 @@ public final class ExecMapper {
         OptionalLong fsize = policy.limits().fileSize().map(d -> OptionalLong.of(d.bytes())).orElse(OptionalLong.empty());
         OptionalLong nofile = policy.limits().openFiles().isPresent()
                 ? OptionalLong.of(policy.limits().openFiles().getAsInt()) : OptionalLong.empty();
+        // no uid in the policy: the sandbox's own user, NOBODY in the guest (the file servers map it to its host uid)
+        int uid = p.uid().orElse(ProcessPolicy.NOBODY);
         // the wall-clock timeout is the core's (ProcessRequest carries none): it sends KILL when it expires
-        return new ExecRequest(p.noNewPrivileges(), p.dropCapabilities(), stdinEmpty,
-                p.uid().isPresent() ? OptionalInt.of(p.uid().getAsInt()) : OptionalInt.empty(),
+        return new ExecRequest(p.noNewPrivileges(), p.dropCapabilities(), stdinEmpty, OptionalInt.of(uid),
                 p.dropCapabilities() ? CapabilityBits.mask(p.keepCapabilities()) : 0, Duration.ZERO, fsize, nofile,
-                s.action() == SyscallPolicy.Action.KILL, SyscallTable.numbers(s.denied()), req.workdir(), req.argv(), env);
+                seccomp, req.workdir(), req.argv(), env);
     }
 }

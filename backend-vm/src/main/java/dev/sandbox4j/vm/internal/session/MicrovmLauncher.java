@@ -68,18 +68,26 @@ public final class MicrovmLauncher {
     }
 
     public BackendSession open(SandboxSpec spec) {
-        VmConfig cfg = VmConfig.of(spec, OPTIONS);
-        GuestImage image = Guests.resolve(spec.image(), cache);
-        AcceleratorChoice.Choice accel = AcceleratorChoice.choose(spec.options(), image, cache);
-        String name = "microvm-" + spec.sandboxId();
-        VmPlan base = new VmPlan(VmPlan.Machine.MICROVM, accel.accel(), image.pvhKernel(), image.initramfs(), Cmdlines.microvm(),
-                cfg.ramMiB(), cfg.cpus(), Math.max(MIN_ROOT_PORTS, cfg.shares().size()), List.of(), true, Optional.empty(), Optional.empty());
-        if ("false".equals(spec.options().get("vm.snapshot"))) {
-            return ColdBoot.open(spec, cfg, base, name, accel);
+        VmConfig.checkOptions(spec, OPTIONS);
+        HostSide host = HostSide.open(spec);
+        try {
+            VmConfig cfg = VmConfig.of(spec, OPTIONS, host.usr());
+            GuestImage image = Guests.resolve(spec.image(), cache);
+            AcceleratorChoice.Choice accel = AcceleratorChoice.choose(spec.options(), image, cache);
+            String name = "microvm-" + spec.sandboxId();
+            VmPlan base = new VmPlan(VmPlan.Machine.MICROVM, accel.accel(), image.pvhKernel(), image.initramfs(), Cmdlines.microvm(),
+                    cfg.ramMiB(), cfg.cpus(), Math.max(MIN_ROOT_PORTS, cfg.shares().size()), List.of(), true, Optional.empty(),
+                    Optional.empty());
+            if ("false".equals(spec.options().get("vm.snapshot"))) {
+                return ColdBoot.open(spec, cfg, base, name, accel, host);
+            }
+            SnapshotStore store = new SnapshotStore(cache);
+            SnapshotStore.Snapshot snap = store.ensure(image, base, VmConfig.bootTimeout(spec.options(), BOOT_TIMEOUT), spec.events());
+            return restore(spec, cfg, base, name, accel, store, snap, host);
+        } catch (RuntimeException | Error e) {
+            host.close();
+            throw e;
         }
-        SnapshotStore store = new SnapshotStore(cache);
-        SnapshotStore.Snapshot snap = store.ensure(image, base, VmConfig.bootTimeout(spec.options(), BOOT_TIMEOUT), spec.events());
-        return restore(spec, cfg, base, name, accel, store, snap);
     }
 
     /**
@@ -90,7 +98,7 @@ public final class MicrovmLauncher {
      * connected), so that their devices are added at once after the load.
      */
     private BackendSession restore(SandboxSpec spec, VmConfig cfg, VmPlan base, String name, AcceleratorChoice.Choice accel,
-                                   SnapshotStore store, SnapshotStore.Snapshot snap) {
+                                   SnapshotStore store, SnapshotStore.Snapshot snap, HostSide host) {
         Phases t = new Phases();
         VmStarter s = new VmStarter(name, spec.sandboxId());
         CompletableFuture<Long> shares = null;
@@ -171,7 +179,7 @@ public final class MicrovmLauncher {
             String note = "microvm restored from snapshot " + snap.key() + " in " + t.total() + " ms (virtiofsd ready after "
                     + join(shares) + " ms and RAM after " + join(ram) + " ms, both while QEMU started; " + t + "), accelerator "
                     + accel.describe();
-            return new VmSession(name, s.keep(), spec.policy(), spec.events(), note);
+            return new VmSession(name, s.keep(), host, spec.policy(), spec.events(), note);
         } finally {
             // a failed start must not leave a virtiofsd behind that a helper thread is still starting
             settle(shares);

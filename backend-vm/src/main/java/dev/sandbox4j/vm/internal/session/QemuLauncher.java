@@ -21,11 +21,18 @@ public final class QemuLauncher {
     }
 
     public BackendSession open(SandboxSpec spec) {
-        VmConfig cfg = VmConfig.of(spec, OPTIONS);
-        GuestImage image = Guests.resolve(spec.image(), cache);
-        AcceleratorChoice.Choice accel = AcceleratorChoice.choose(spec.options(), image, cache);
-        VmPlan base = new VmPlan(VmPlan.Machine.Q35, accel.accel(), image.bootKernel(), image.initramfs(), Cmdlines.q35(),
-                cfg.ramMiB(), cfg.cpus(), 0, List.of(), false, Optional.empty(), Optional.empty());
-        return ColdBoot.open(spec, cfg, base, "qemu-" + spec.sandboxId(), accel);
+        VmConfig.checkOptions(spec, OPTIONS);
+        HostSide host = HostSide.open(spec);
+        try {
+            VmConfig cfg = VmConfig.of(spec, OPTIONS, host.usr());
+            GuestImage image = Guests.resolve(spec.image(), cache);
+            AcceleratorChoice.Choice accel = AcceleratorChoice.choose(spec.options(), image, cache);
+            VmPlan base = new VmPlan(VmPlan.Machine.Q35, accel.accel(), image.bootKernel(), image.initramfs(), Cmdlines.q35(),
+                    cfg.ramMiB(), cfg.cpus(), 0, List.of(), false, Optional.empty(), Optional.empty());
+            return ColdBoot.open(spec, cfg, base, "qemu-" + spec.sandboxId(), accel, host);
+        } catch (RuntimeException | Error e) {
+            host.close();
+            throw e;
+        }
     }
 }

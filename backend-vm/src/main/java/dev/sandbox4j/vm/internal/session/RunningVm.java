@@ -3,24 +3,20 @@ package dev.sandbox4j.vm.internal.session;
 import dev.sandbox4j.vm.internal.agent.AgentConnection;
 import dev.sandbox4j.vm.internal.qemu.QemuInstance;
 import dev.sandbox4j.vm.internal.qemu.RuntimeDir;
-import dev.sandbox4j.vm.internal.qemu.Virtiofsd;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The processes and files of one running VM, and their removal: QEMU first (so virtiofsd sees its
- * client go), then each virtiofsd, their lock files, and the runtime directory. Idempotent.
+ * client go), then each virtiofsd, and the runtime directory (virtiofsd's sockets and lock files are in
+ * it). Idempotent.
  *
  * @param dir     the runtime directory
  * @param qemu    QEMU
  * @param daemons the virtiofsd processes
- * @param sockets their sockets (virtiofsd keeps a lock file named after each)
  * @param agent   the agent connection
  */
-record RunningVm(RuntimeDir dir, QemuInstance qemu, List<Process> daemons, List<Path> sockets, AgentConnection agent) {
+record RunningVm(RuntimeDir dir, QemuInstance qemu, List<Process> daemons, AgentConnection agent) {
 
     void close() {
         if (agent != null) {
@@ -34,14 +30,14 @@ record RunningVm(RuntimeDir dir, QemuInstance qemu, List<Process> daemons, List<
                 first = e;
             }
         }
-        stopDaemons(daemons, sockets);
+        stopDaemons(daemons);
         dir.close();
         if (first != null) {
             throw first;
         }
     }
 
-    static void stopDaemons(List<Process> daemons, List<Path> sockets) {
+    static void stopDaemons(List<Process> daemons) {
         for (Process p : daemons) {
             p.destroyForcibly();
         }
@@ -50,13 +46,6 @@ record RunningVm(RuntimeDir dir, QemuInstance qemu, List<Process> daemons, List<
                 p.waitFor(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            }
-        }
-        for (Path s : sockets) {
-            try {
-                Files.deleteIfExists(Virtiofsd.lockFile(s));
-            } catch (IOException ignored) {
-                // the reaper removes it
             }
         }
     }

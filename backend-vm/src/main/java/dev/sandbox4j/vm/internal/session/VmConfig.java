@@ -7,11 +7,13 @@ import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Mount;
 import dev.sandbox4j.NetworkPolicy;
+import dev.sandbox4j.ProcessPolicy;
 import dev.sandbox4j.SandboxImage;
+import dev.sandbox4j.spi.HostIds;
+import dev.sandbox4j.spi.PinnedPath;
 import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.vm.internal.protocol.InitRequest;
 import dev.sandbox4j.vm.internal.qemu.VmPlan;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -31,11 +33,14 @@ import java.util.Set;
  *                     two (at least {@link #MIN_RAM_MIB}) so that many limits share one snapshot
  * @param cpus         vCPUs: the CPU limit rounded up (1 when none)
  * @param shares       host directories served by virtiofsd
- * @param sandboxUid   the uid commands run as in the guest (0 when the policy gives none)
+ * @param sandboxUid   the uid (and gid) commands run as in the guest: the policy's, or
+ *                     {@link ProcessPolicy#NOBODY} when it names none (the sandbox's own user)
+ * @param hostIds      the sandbox's host uid and gid, which the file servers map {@code sandboxUid} to
  * @param init         the agent's INIT (its clock, seed and address randomisation are filled in when sent)
  * @param aslr         the option {@link #OPTION_ASLR}: empty for the default (randomised under KVM, fixed under TCG)
  */
-public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandboxUid, InitRequest init, Optional<Boolean> aslr) {
+public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandboxUid, HostIds hostIds, InitRequest init,
+                       Optional<Boolean> aslr) {
 
     /** The smallest guest: the 6.1 cloud kernel, the agent and a shell fit well in it. */
     public static final long MIN_RAM_MIB = 1024;
@@ -63,25 +68,34 @@ public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandbo
      * A host directory shared into the guest.
      *
      * @param tag       the virtiofs tag the agent mounts
-     * @param hostPath  the host directory
+     * @param source    the host directory, pinned: virtiofsd serves its {@link PinnedPath#engineSource engine
+     *                  source} (with a root JVM, a private nosuid,nodev bind that no link can redirect)
      * @param guestPath where it appears
      * @param readOnly  enforced on the host (a read-only bind mount in virtiofsd's namespace) and in the guest
      * @param cache     virtiofsd's cache mode: {@code always} for the host's /usr, {@code none} where the host
      *                  writes too (the workspace, through the files API) so both sides see the same bytes
      */
-    public record ShareSpec(String tag, Path hostPath, String guestPath, boolean readOnly, String cache) {
+    public record ShareSpec(String tag, PinnedPath source, String guestPath, boolean readOnly, String cache) {
+        /** The host directory as given. */
+        public Path hostPath() {
+            return source.path();
+        }
+
+        /** The path virtiofsd resolves (see {@link PinnedPath#engineSource}). */
+        public Path engineSource() {
+            return source.engineSource(readOnly);
+        }
     }
 
     public VmConfig {
         shares = List.copyOf(shares);
     }
 
-    public static VmConfig of(SandboxSpec spec, Set<String> allowedOptions) {
-        for (String key : spec.options().keySet()) {
-            if (!allowedOptions.contains(key)) {
-                throw new InvalidInputException("option '" + key + "' is unknown to the VM backends; they take " + allowedOptions);
-            }
-        }
+    /**
+     * @param usr the host's /usr, pinned by the caller, shared read-only when the image is the host's
+     */
+    public static VmConfig of(SandboxSpec spec, Set<String> allowedOptions, Optional<PinnedPath> usr) {
+        checkOptions(spec, allowedOptions);
         IsolationPolicy p = spec.policy();
         OptionalLong memory = p.limits().memory().map(d -> OptionalLong.of(d.bytes())).orElse(OptionalLong.empty());
         long ram = memory.isPresent()
@@ -99,9 +113,10 @@ public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandbo
         List<ShareSpec> shares = new ArrayList<>();
         boolean hostRoot = spec.image() instanceof SandboxImage.Host;
         if (hostRoot) {
-            shares.add(new ShareSpec("usr", Path.of("/usr"), "/usr", true, "always"));
+            shares.add(new ShareSpec("usr", usr.orElseThrow(() -> new IllegalArgumentException("the host image needs /usr pinned")),
+                    "/usr", true, "always"));
         }
-        shares.add(new ShareSpec("ws", spec.workspace(), WORKSPACE, false, "none"));
+        shares.add(new ShareSpec("ws", spec.host().workspace(), WORKSPACE, false, "none"));
         FilesystemPolicy fs = p.filesystem();
         int n = 0;
         for (Mount m : fs.mounts()) {
@@ -112,11 +127,12 @@ public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandbo
                 throw new InvalidInputException("filesystem mount at " + m.sandboxPath() + ": the VM backends keep " + WORKSPACE
                         + " and / for themselves; mount it elsewhere");
             }
-            if (!Files.isDirectory(m.hostPath())) {
+            if (!spec.host().mount(fs.mounts(), m).isDirectory()) {
                 throw new InvalidInputException("filesystem mount " + m.hostPath() + " -> " + m.sandboxPath()
                         + ": the VM backends share directories only (virtiofs); mount its parent directory instead");
             }
-            shares.add(new ShareSpec("m" + n++, m.hostPath(), m.sandboxPath(), !m.writable(), m.writable() ? "none" : "auto"));
+            shares.add(new ShareSpec("m" + n++, spec.host().mount(fs.mounts(), m), m.sandboxPath(), !m.writable(),
+                    m.writable() ? "none" : "auto"));
         }
         long tmpfsSize = memory.isPresent() ? memory.getAsLong() : ram << 19; // half the RAM without a limit
         List<InitRequest.Tmpfs> tmpfs = fs.tmpfs().stream()
@@ -125,14 +141,23 @@ public record VmConfig(long ramMiB, int cpus, List<ShareSpec> shares, int sandbo
                 .map(s -> new InitRequest.Share(s.tag(), s.guestPath(), s.readOnly())).toList();
         InitRequest init = new InitRequest(Instant.EPOCH, new byte[32], p.network().mode() == NetworkPolicy.Mode.LOOPBACK,
                 false, pids, memory, quota, initShares, tmpfs, fs.hidden());
-        int uid = p.process().uid().orElse(0);
+        int uid = p.process().uid().orElse(ProcessPolicy.NOBODY);
         Optional<Boolean> aslr = option(spec.options(), OPTION_ASLR).map(v -> switch (v) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new InvalidInputException("option " + OPTION_ASLR + "=" + v + " is neither true nor false;"
                     + " leave it out for the default (randomised under KVM, fixed addresses under TCG)");
         });
-        return new VmConfig(ram, cpus, shares, uid, init, aslr);
+        return new VmConfig(ram, cpus, shares, uid, spec.host().ids(), init, aslr);
+    }
+
+    /** Refuses an option the backend does not know, before anything is prepared. */
+    static void checkOptions(SandboxSpec spec, Set<String> allowedOptions) {
+        for (String key : spec.options().keySet()) {
+            if (!allowedOptions.contains(key)) {
+                throw new InvalidInputException("option '" + key + "' is unknown to the VM backends; they take " + allowedOptions);
+            }
+        }
     }
 
     /**

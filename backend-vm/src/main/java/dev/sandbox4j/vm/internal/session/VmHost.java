@@ -36,8 +36,8 @@ final class VmHost {
                         "apt-get install --no-install-recommends qemu-system-x86 (or the virtiofsd package)"));
             }
             if (!HostFacts.root()) {
-                return Optional.of(Availability.unavailable("QEMU's virtiofsd needs root (it sets up namespaces and"
-                        + " switches credentials per request) and this JVM is not root", "run the JVM as root"));
+                return Optional.of(Availability.unavailable("the VM backends start each virtiofsd as the sandbox's own"
+                        + " host uid in namespaces that only root can make, and this JVM is not root", "run the JVM as root"));
             }
             if (!Files.isExecutable(BUSYBOX)) {
                 return Optional.of(Availability.unavailable(BUSYBOX + " is missing (the guest image holds it)",

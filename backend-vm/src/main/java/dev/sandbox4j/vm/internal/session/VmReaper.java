@@ -15,13 +15,12 @@ import java.util.stream.Stream;
 
 /**
  * Removes what VM sandboxes of dead JVMs left: their QEMU and virtiofsd processes (found through the pid
- * files of the labelled runtime directory, and killed only when the process's command line still names
- * that directory, so a reused pid is never hit), virtiofsd's lock files, and the directory. Usually the
+ * files of the labelled runtime directory, and killed only while the pid still belongs to the process
+ * recorded: the same start time, or for a pid file without one, a command line that names that directory;
+ * so a reused pid is never hit) and the directory, virtiofsd's sockets and lock files with it. Usually the
  * processes died with the JVM already (see Spawner); this catches the rest. Stateless.
  */
 public final class VmReaper {
-    static final Path VIRTIOFSD_LOCKS = Path.of("/var/run/virtiofsd");
-
     private VmReaper() {
     }
 
@@ -47,13 +46,12 @@ public final class VmReaper {
                 continue;
             }
             for (Path pidFile : pidFiles(dir)) {
-                long pid = readPid(pidFile);
-                if (pid > 0 && killIfOurs(pid, dir)) {
-                    done.add("process " + pid + " (" + pidFile.getFileName().toString().replace(".pid", "") + " of "
+                long[] pid = readPid(pidFile);
+                if (pid[0] > 0 && killIfOurs(pid[0], pid[1], dir)) {
+                    done.add("process " + pid[0] + " (" + pidFile.getFileName().toString().replace(".pid", "") + " of "
                             + dir.getFileName() + ", session " + session.get() + ")");
                 }
             }
-            removeLocks(dir);
             deleteTree(dir);
             if (!Files.exists(dir)) {
                 done.add("VM runtime directory " + dir + " (session " + session.get() + ")");
@@ -72,16 +70,27 @@ public final class VmReaper {
         return out;
     }
 
-    private static long readPid(Path f) {
+    /** {pid, start time} of a pid file ({@link RuntimeDir#writePid}), the start time -1 when it has none; pid -1 when unreadable. */
+    private static long[] readPid(Path f) {
         try {
-            return Long.parseLong(Files.readString(f, StandardCharsets.US_ASCII).strip());
+            String[] parts = Files.readString(f, StandardCharsets.US_ASCII).strip().split(" ");
+            return new long[] {Long.parseLong(parts[0]), parts.length > 1 ? Long.parseLong(parts[1]) : -1};
         } catch (IOException | NumberFormatException e) {
-            return -1;
+            return new long[] {-1, -1};
         }
     }
 
-    /** Kills {@code pid} when its command line names {@code dir} (so it is this VM's); true when it did. */
-    static boolean killIfOurs(long pid, Path dir) {
+    /**
+     * Kills {@code pid} when it is still the process recorded: of start time {@code start}, or (start -1)
+     * with a command line that names {@code dir}; true when it did.
+     */
+    static boolean killIfOurs(long pid, long start, Path dir) {
+        if (start >= 0) {
+            if (RuntimeDir.startTime(pid).orElse(-2) != start) {
+                return false; // gone, or the pid is another process's now
+            }
+            return ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly).orElse(false);
+        }
         try {
             byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
             String cmdline = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ');
@@ -92,17 +101,6 @@ public final class VmReaper {
             return false; // gone
         }
         return ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly).orElse(false);
-    }
-
-    private static void removeLocks(Path dir) {
-        String stem = dir.toString().replace('/', '.');
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(VIRTIOFSD_LOCKS, stem + ".*")) {
-            for (Path p : s) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // none there
-        }
     }
 
     private static void deleteTree(Path dir) {

@@ -2,6 +2,7 @@ package dev.sandbox4j.vm.internal.session;
 
 import dev.sandbox4j.ExecException;
 import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.SandboxFiles;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.EventSink;
 import dev.sandbox4j.spi.ProcessRequest;
@@ -9,11 +10,15 @@ import dev.sandbox4j.spi.SandboxProcess;
 import dev.sandbox4j.vm.internal.agent.AgentConnection;
 import dev.sandbox4j.vm.internal.protocol.ExitReport;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One open VM sandbox: commands go to the guest agent, close() kills QEMU and the virtiofsd processes
- * and deletes the runtime directory. Thread-safe.
+ * One open VM sandbox: commands go to the guest agent, each with the sandbox's seccomp program; the files
+ * API works on the host's workspace and hands what it makes to the sandbox's host ids; close() kills QEMU
+ * and the virtiofsd processes, deletes the runtime directory and releases the host side ({@link HostSide}).
+ * A VM stopped because its guest broke the protocol or did not confirm a kill makes every later call fail
+ * with the reason. Thread-safe.
  */
 final class VmSession implements BackendSession {
     /** How long the agent may take to fork and exec under TCG on a loaded host. */
@@ -21,6 +26,8 @@ final class VmSession implements BackendSession {
 
     private final String name;
     private final RunningVm vm;
+    private final HostSide host;
+    private final byte[] seccomp;
     private final IsolationPolicy policy;
     private final EventSink events;
     private final java.util.concurrent.atomic.AtomicReference<String> startNote;
@@ -30,9 +37,11 @@ final class VmSession implements BackendSession {
      * @param startNote how the VM started (time, accelerator): reported as a progress event with the first
      *                  command, so that it follows the sandbox's Created event
      */
-    VmSession(String name, RunningVm vm, IsolationPolicy policy, EventSink events, String startNote) {
+    VmSession(String name, RunningVm vm, HostSide host, IsolationPolicy policy, EventSink events, String startNote) {
         this.name = name;
         this.vm = vm;
+        this.host = host;
+        this.seccomp = host.seccomp();
         this.policy = policy;
         this.events = events;
         this.startNote = new java.util.concurrent.atomic.AtomicReference<>(startNote);
@@ -49,6 +58,11 @@ final class VmSession implements BackendSession {
     }
 
     @Override
+    public Optional<SandboxFiles> files() {
+        return Optional.of(host.files());
+    }
+
+    @Override
     public SandboxProcess spawn(ProcessRequest request) {
         if (closed) {
             throw new ExecException("sandbox " + name + " is closed");
@@ -59,10 +73,11 @@ final class VmSession implements BackendSession {
         }
         AgentConnection agent = vm.agent();
         agent.brokenReason().ifPresent(r -> {
-            throw new ExecException("the VM of sandbox " + name + " is gone: " + r + vm.qemu().diagnostics());
+            throw new ExecException("the VM of sandbox " + name + " is gone: " + r + "; close this sandbox and open a new one"
+                    + vm.qemu().diagnostics());
         });
         try {
-            return agent.exec(ExecMapper.map(request, policy, false), START_TIMEOUT, this::report);
+            return agent.exec(ExecMapper.map(request, policy, seccomp, false), START_TIMEOUT, this::report);
         } catch (TimeoutException e) {
             throw new ExecException(e.getMessage() + "; the guest may be hung" + vm.qemu().diagnostics(), e);
         }
@@ -84,6 +99,10 @@ final class VmSession implements BackendSession {
             return;
         }
         closed = true;
-        vm.close();
+        try {
+            vm.close();
+        } finally {
+            host.close();
+        }
     }
 }

@@ -29,7 +29,6 @@ final class VmStarter implements AutoCloseable {
     private final String name;
     private final RuntimeDir dir;
     private final List<Process> daemons = java.util.Collections.synchronizedList(new ArrayList<>());
-    private final List<java.nio.file.Path> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
     private QemuInstance qemu;
     private AgentConnection agent;
     private boolean kept;
@@ -47,20 +46,28 @@ final class VmStarter implements AutoCloseable {
     List<VmPlan.FsDevice> devices(VmConfig cfg) {
         List<VmPlan.FsDevice> devices = new ArrayList<>();
         for (int i = 0; i < cfg.shares().size(); i++) {
-            devices.add(new VmPlan.FsDevice("fs" + i, cfg.shares().get(i).tag(), dir.resolve("fs" + i + ".sock")));
+            devices.add(new VmPlan.FsDevice("fs" + i, cfg.shares().get(i).tag(), Virtiofsd.socketIn(stateDir(i))));
         }
         return devices;
     }
 
-    /** Starts one virtiofsd per share, all at once, waits until each listens, and returns their devices. */
+    /** The directory of share {@code i}'s virtiofsd (its socket and lock file), made by {@link Virtiofsd#spawn}. */
+    private Path stateDir(int i) {
+        return dir.resolve("vfs" + i);
+    }
+
+    /**
+     * Starts one virtiofsd per share, all at once, each as the sandbox's host uid serving the share's engine
+     * source; waits until each listens, and returns their devices.
+     */
     List<VmPlan.FsDevice> shares(VmConfig cfg) {
         List<VmPlan.FsDevice> devices = devices(cfg);
         List<Virtiofsd.Share> started = new ArrayList<>();
+        Virtiofsd.Ids ids = new Virtiofsd.Ids(cfg.sandboxUid(), cfg.sandboxUid(), cfg.hostIds().uid(), cfg.hostIds().gid());
         for (int i = 0; i < devices.size(); i++) {
             VmConfig.ShareSpec s = cfg.shares().get(i);
-            Virtiofsd.Share share = new Virtiofsd.Share(s.hostPath(), devices.get(i).socket(), s.readOnly(), s.cache());
-            sockets.add(share.socket());
-            daemons.add(Virtiofsd.spawn(share, cfg.sandboxUid(), dir, "virtiofsd-" + i + ".log"));
+            Virtiofsd.Share share = new Virtiofsd.Share(s.engineSource(), stateDir(i), s.readOnly(), s.cache());
+            daemons.add(Virtiofsd.spawn(share, ids, dir, "virtiofsd-" + i + ".log"));
             started.add(share);
         }
         for (int i = 0; i < started.size(); i++) {
@@ -90,9 +97,19 @@ final class VmStarter implements AutoCloseable {
             }
             QemuInstance q = qemu;
             agent = new AgentConnection(name, ChannelStreams.in(ch), ChannelStreams.out(ch), reason -> {
-                // a guest that breaks the protocol, or whose channel ends, is stopped at once
+                // a guest that breaks the protocol, whose channel ends, or that does not confirm a kill is
+                // stopped at once; off the caller's thread (the agent's reader or the kill watchdog), which
+                // must not wait for QEMU to die
                 if (kept) {
-                    q.close();
+                    Thread stop = new Thread(() -> {
+                        try {
+                            q.close();
+                        } catch (RuntimeException e) {
+                            System.getLogger("dev.sandbox4j.vm").log(System.Logger.Level.WARNING, "stopping " + name + ": " + e);
+                        }
+                    }, "sandbox4j-vm-stop-" + name);
+                    stop.setDaemon(true);
+                    stop.start();
                 }
             });
             List<VmPlan.QmpCommand> commands = then.get();
@@ -115,13 +132,13 @@ final class VmStarter implements AutoCloseable {
 
     RunningVm keep() {
         kept = true;
-        return new RunningVm(dir, qemu, List.copyOf(daemons), List.copyOf(sockets), agent);
+        return new RunningVm(dir, qemu, List.copyOf(daemons), agent);
     }
 
     @Override
     public void close() {
         if (!kept) {
-            new RunningVm(dir, qemu, List.copyOf(daemons), List.copyOf(sockets), agent).close();
+            new RunningVm(dir, qemu, List.copyOf(daemons), agent).close();
         }
     }
 }

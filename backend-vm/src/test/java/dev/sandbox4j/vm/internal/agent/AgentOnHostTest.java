@@ -8,8 +8,16 @@ import dev.sandbox4j.DataSize;
 import dev.sandbox4j.ExecException;
 import dev.sandbox4j.FileAccessException;
 import dev.sandbox4j.FileEntry;
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.SyscallPolicy;
 import dev.sandbox4j.spi.ProcessExit;
+import dev.sandbox4j.vm.internal.protocol.AgentError;
 import dev.sandbox4j.vm.internal.protocol.ExecRequest;
+import dev.sandbox4j.vm.internal.protocol.Frame;
+import dev.sandbox4j.vm.internal.protocol.FrameCodec;
+import dev.sandbox4j.vm.internal.protocol.FrameType;
+import dev.sandbox4j.vm.internal.protocol.PayloadWriter;
+import dev.sandbox4j.vm.internal.session.GuestFilter;
 import dev.sandbox4j.vm.internal.protocol.ExitReport;
 import dev.sandbox4j.vm.internal.protocol.InitRequest;
 import java.io.ByteArrayOutputStream;
@@ -70,14 +78,14 @@ class AgentOnHostTest {
     }
 
     Result sh(String script) throws Exception {
-        return run(ExecRequest.plain(List.of("sh", "-c", script), ENV, "/"), null);
+        return run(ExecRequest.plain(List.of("sh", "-c", script), ENV, "/", HostAgent.FILTER), null);
     }
 
     @Test
     @DisplayName("INIT flag 2 starts later commands without address randomisation; without it they keep it")
     void fixedAddresses() throws Exception {
         try (HostAgent a = HostAgent.start()) {
-            ExecRequest personality = ExecRequest.plain(List.of("cat", "/proc/self/personality"), ENV, "/");
+            ExecRequest personality = ExecRequest.plain(List.of("cat", "/proc/self/personality"), ENV, "/", HostAgent.FILTER);
             assertThat(output(a, personality)).isEqualTo("00000000\n");
             a.connection.init(new InitRequest(Instant.now(), new byte[32], false, true, OptionalLong.empty(), OptionalLong.empty(),
                     OptionalLong.empty(), List.of(), List.of(), List.of()), T);
@@ -111,7 +119,7 @@ class AgentOnHostTest {
         assertThat(r.out()).isEqualTo("out\n");
         assertThat(r.err()).isEqualTo("err\n");
         assertThat(r.report().signaled()).isFalse();
-        assertThat(run(ExecRequest.plain(List.of("env"), ENV, "/"), null).out()).isEqualTo("PATH=/usr/bin:/bin\nONLY=this\n");
+        assertThat(run(ExecRequest.plain(List.of("env"), ENV, "/", HostAgent.FILTER), null).out()).isEqualTo("PATH=/usr/bin:/bin\nONLY=this\n");
     }
 
     @Test
@@ -121,7 +129,7 @@ class AgentOnHostTest {
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (i * 31);
         }
-        Result r = run(ExecRequest.plain(List.of("sh", "-c", "sha256sum | cut -d' ' -f1"), ENV, "/"), data);
+        Result r = run(ExecRequest.plain(List.of("sh", "-c", "sha256sum | cut -d' ' -f1"), ENV, "/", HostAgent.FILTER), data);
         assertThat(r.out().strip()).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)));
     }
 
@@ -136,7 +144,7 @@ class AgentOnHostTest {
     @Test
     @DisplayName("a missing program exits 127 with the reason on stderr; a signal death is 128+signal")
     void missingProgramAndSignal() throws Exception {
-        Result r = run(ExecRequest.plain(List.of("no-such-program-x"), ENV, "/"), null);
+        Result r = run(ExecRequest.plain(List.of("no-such-program-x"), ENV, "/", HostAgent.FILTER), null);
         assertThat(r.status()).isEqualTo(127);
         assertThat(r.err()).isEqualTo("sandbox4j: cannot run no-such-program-x: No such file or directory\n");
         Result s = sh("kill -TERM $$");
@@ -148,7 +156,7 @@ class AgentOnHostTest {
     @DisplayName("the agent's timeout kills the tree, a child holding stdout included, and says so")
     void timeoutKillsTree() throws Exception {
         ExecRequest req = new ExecRequest(false, false, false, OptionalInt.empty(), 0, Duration.ofMillis(300),
-                OptionalLong.empty(), OptionalLong.empty(), false, List.of(), "/", List.of("sh", "-c", "sleep 100 & echo started; sleep 100"), ENV);
+                OptionalLong.empty(), OptionalLong.empty(), HostAgent.FILTER, "/", List.of("sh", "-c", "sleep 100 & echo started; sleep 100"), ENV);
         long t0 = System.nanoTime();
         Result r = run(req, null);
         assertThat(r.report().timedOut()).isTrue();
@@ -160,7 +168,7 @@ class AgentOnHostTest {
     @Test
     @DisplayName("KILL from the host kills the exec and its children; both streams end")
     void killFromHost() throws Exception {
-        AgentExec x = agent.connection.exec(ExecRequest.plain(List.of("sh", "-c", "sleep 100 & echo up; wait"), ENV, "/"), T, r -> { });
+        AgentExec x = agent.connection.exec(ExecRequest.plain(List.of("sh", "-c", "sleep 100 & echo up; wait"), ENV, "/", HostAgent.FILTER), T, r -> { });
         byte[] first = new byte[3];
         assertThat(x.stdout().readNBytes(first, 0, 3)).isEqualTo(3);
         // one reader at a time: the drain starts only after "up\n" was read here
@@ -175,12 +183,12 @@ class AgentOnHostTest {
     @DisplayName("rlimits: ulimit -n shows RLIMIT_NOFILE; a write past RLIMIT_FSIZE fails with File too large")
     void rlimits() throws Exception {
         ExecRequest nofile = new ExecRequest(false, false, false, OptionalInt.empty(), 0, Duration.ZERO, OptionalLong.empty(),
-                OptionalLong.of(77), false, List.of(), "/", List.of("sh", "-c", "ulimit -n"), ENV);
+                OptionalLong.of(77), HostAgent.FILTER, "/", List.of("sh", "-c", "ulimit -n"), ENV);
         assertThat(run(nofile, null).out()).isEqualTo("77\n");
         Path dir = HostAgent.tempDir();
         try {
             ExecRequest fsize = new ExecRequest(false, false, false, OptionalInt.empty(), 0, Duration.ZERO, OptionalLong.of(65536),
-                    OptionalLong.empty(), false, List.of(), dir.toString(),
+                    OptionalLong.empty(), HostAgent.FILTER, dir.toString(),
                     List.of("sh", "-c", "trap '' XFSZ; dd if=/dev/zero of=f bs=65536 count=2"), ENV);
             Result r = run(fsize, null);
             assertThat(r.status()).isNotZero();
@@ -195,24 +203,69 @@ class AgentOnHostTest {
     @Test
     @DisplayName("seccomp: a denied unshare fails with Operation not permitted; with KILL it dies of SIGSYS")
     void seccomp() throws Exception {
-        int unshare = 272;
+        byte[] strict = GuestFilter.forPolicy(IsolationPolicy.strict());
         ExecRequest eperm = new ExecRequest(true, false, false, OptionalInt.empty(), 0, Duration.ZERO, OptionalLong.empty(),
-                OptionalLong.empty(), false, List.of(unshare), "/", List.of("unshare", "-U", "true"), ENV);
+                OptionalLong.empty(), strict, "/", List.of("unshare", "-U", "true"), ENV);
         Result r = run(eperm, null);
         assertThat(r.status()).isNotZero();
         assertThat(r.err()).contains("Operation not permitted");
+        IsolationPolicy killing = IsolationPolicy.strict().toBuilder()
+                .syscalls(new SyscallPolicy(SyscallPolicy.DEFAULT_DENIED, SyscallPolicy.Action.KILL)).build();
         ExecRequest kill = new ExecRequest(true, false, false, OptionalInt.empty(), 0, Duration.ZERO, OptionalLong.empty(),
-                OptionalLong.empty(), true, List.of(unshare), "/", List.of("unshare", "-U", "true"), ENV);
+                OptionalLong.empty(), GuestFilter.forPolicy(killing), "/", List.of("unshare", "-U", "true"), ENV);
         assertThat(run(kill, null).status()).isEqualTo(128 + 31);
         ExecRequest nnp = new ExecRequest(true, false, false, OptionalInt.empty(), 0, Duration.ZERO, OptionalLong.empty(),
-                OptionalLong.empty(), false, List.of(), "/", List.of("grep", "NoNewPrivs", "/proc/self/status"), ENV);
+                OptionalLong.empty(), HostAgent.FILTER, "/", List.of("grep", "NoNewPrivs", "/proc/self/status"), ENV);
         assertThat(run(nnp, null).out()).matches("NoNewPrivs:\\s+1\\n");
+    }
+
+    @Test
+    @DisplayName("the set-id guard holds for every command, a policy without a filter and a root command included")
+    void setIdGuardAlways() throws Exception {
+        Path dir = HostAgent.tempDir();
+        try {
+            // HostAgent.FILTER is a permissive policy's: no syscall filter of the policy's own, the guard alone
+            Result r = run(ExecRequest.plain(List.of("sh", "-c", "touch f && chmod 4755 f; echo $?; chmod g+s f; echo $?;"
+                    + " chmod 0755 f && stat -c %a f"), ENV, dir.toString(), HostAgent.FILTER), null);
+            assertThat(r.out()).isEqualTo("1\n1\n755\n");
+            assertThat(r.err()).contains("Operation not permitted");
+        } finally {
+            try (var s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("an EXEC without a seccomp program is refused with EINVAL and runs nothing")
+    void execWithoutProgram() throws Exception {
+        Path marker = Files.createTempFile("sandbox4j-no-filter-", ".marker");
+        Files.delete(marker);
+        Process p = new ProcessBuilder(HostAgent.binary().toString(), "--stdio", "/bin/busybox")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            assertThat(FrameCodec.read(p.getInputStream()).orElseThrow().type()).isEqualTo(FrameType.READY);
+            byte[] payload = new PayloadWriter().u32(0).u32(0xffffffffL).u32(0xffffffffL).u64(0).u64(0).u64(-1).u64(-1)
+                    .blob(new byte[0]).str("/").list(List.of("sh", "-c", "touch " + marker)).list(ENV).toByteArray();
+            FrameCodec.write(p.getOutputStream(), new Frame(FrameType.EXEC, 5, payload));
+            p.getOutputStream().flush();
+            Frame answer = FrameCodec.read(p.getInputStream()).orElseThrow();
+            assertThat(answer.type()).isEqualTo(FrameType.ERROR);
+            assertThat(answer.id()).isEqualTo(5);
+            AgentError e = AgentError.decode(answer);
+            assertThat(e.errno()).isEqualTo(22);
+            assertThat(e.message()).contains("seccomp program has 0 bytes").contains("no command runs without one");
+            assertThat(Files.exists(marker)).isFalse();
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(5, TimeUnit.SECONDS);
+        }
     }
 
     @Test
     @DisplayName("a command holds only fds 0, 1 and 2")
     void fdHygiene() throws Exception {
-        assertThat(run(ExecRequest.plain(List.of("ls", "/proc/self/fd"), ENV, "/"), null).out().split("\\s+"))
+        assertThat(run(ExecRequest.plain(List.of("ls", "/proc/self/fd"), ENV, "/", HostAgent.FILTER), null).out().split("\\s+"))
                 .containsExactly("0", "1", "2", "3");
     }
 
@@ -259,11 +312,11 @@ class AgentOnHostTest {
             Files.writeString(src.resolve("x.txt"), "x");
             Files.createDirectory(src.resolve("d"));
             Files.writeString(src.resolve("d/y.txt"), "yy");
-            AgentExec out = agent.connection.tarOut(src.toString(), T);
+            AgentExec out = agent.connection.tarOut(src.toString(), HostAgent.FILTER, T);
             CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> HostAgent.readAll(out.stderr()));
             byte[] tar = HostAgent.readAll(out.stdout());
             assertThat(out.onExit().get(20, TimeUnit.SECONDS).exitCode()).as("tar -c: %s", new String(err.get(), UTF_8)).isZero();
-            AgentExec in = agent.connection.tarIn(dst.toString(), T);
+            AgentExec in = agent.connection.tarIn(dst.toString(), HostAgent.FILTER, T);
             CompletableFuture<byte[]> inOut = CompletableFuture.supplyAsync(() -> HostAgent.readAll(in.stdout()));
             CompletableFuture<byte[]> inErr = CompletableFuture.supplyAsync(() -> HostAgent.readAll(in.stderr()));
             try (OutputStream o = in.stdin()) {

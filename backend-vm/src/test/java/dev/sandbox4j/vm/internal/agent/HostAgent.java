@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
  * the same protocol as in a VM, over the process's stdin and stdout.
  */
 public final class HostAgent implements AutoCloseable {
+    /** The seccomp program of a permissive sandbox (the set-id guard alone): every EXEC must carry one. */
+    public static final byte[] FILTER = dev.sandbox4j.vm.internal.session.GuestFilter.forPolicy(dev.sandbox4j.IsolationPolicy.permissive());
     public final Process process;
     public final AgentConnection connection;
     public final List<String> brokenReasons = new CopyOnWriteArrayList<>();

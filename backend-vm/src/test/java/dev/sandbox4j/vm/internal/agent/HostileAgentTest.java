@@ -9,6 +9,7 @@ import dev.sandbox4j.vm.internal.protocol.Frame;
 import dev.sandbox4j.vm.internal.protocol.FrameCodec;
 import dev.sandbox4j.vm.internal.protocol.FrameType;
 import dev.sandbox4j.vm.internal.protocol.PayloadWriter;
+import dev.sandbox4j.vm.internal.protocol.ReadyReport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -69,7 +70,7 @@ class HostileAgentTest {
     }
 
     static Frame ready() {
-        return new Frame(FrameType.READY, 0, new PayloadWriter().str("1").str("6.1.0").toByteArray());
+        return new Frame(FrameType.READY, 0, new PayloadWriter().str(ReadyReport.VERSION).str("6.1.0").toByteArray());
     }
 
     @Test
@@ -87,7 +88,7 @@ class HostileAgentTest {
                 }
             });
             t.start();
-            assertThatThrownBy(() -> f.c.exec(ExecRequest.plain(List.of("true"), List.of(), "/"), Duration.ofSeconds(10), r -> { }))
+            assertThatThrownBy(() -> f.c.exec(ExecRequest.plain(List.of("true"), List.of(), "/", HostAgent.FILTER), Duration.ofSeconds(10), r -> { }))
                     .isInstanceOf(ExecException.class).hasMessageContaining("malformed frame header");
             awaitBroken(f);
             assertThat(f.broken).singleElement().asString().contains("magic 4854");
@@ -111,7 +112,7 @@ class HostileAgentTest {
                 }
             });
             starter.start();
-            AgentExec x = f.c.exec(ExecRequest.plain(List.of("true"), List.of(), "/"), Duration.ofSeconds(10), r -> { });
+            AgentExec x = f.c.exec(ExecRequest.plain(List.of("true"), List.of(), "/", HostAgent.FILTER), Duration.ofSeconds(10), r -> { });
             f.guest(new Frame(FrameType.STDOUT, 1, "partial".getBytes()));
             f.guestRaw(new byte[] {0x53, 0x34, (byte) 0x85, 0, 0, 0, 0, 1, 0x40, 0, 0, 0});
             assertThat(x.stdout().readAllBytes()).asString().isEqualTo("partial");

@@ -101,11 +101,18 @@ class FrameCodecTest {
     @Test
     @DisplayName("EXEC and INIT payloads have the layout PROTOCOL.md gives")
     void requestLayouts() {
+        byte[] bpf = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
         ExecRequest x = new ExecRequest(true, true, false, OptionalInt.of(65534), 1L << 10, Duration.ofSeconds(2),
-                OptionalLong.of(4096), OptionalLong.empty(), true, List.of(272), "/w", List.of("id"), List.of("A=b"));
+                OptionalLong.of(4096), OptionalLong.empty(), bpf, "/w", List.of("id"), List.of("A=b"));
         byte[] expected = new PayloadWriter().u32(3).u32(65534).u32(65534).u64(1024).u64(2000).u64(4096).u64(-1)
-                .u32(2).u32(1).u32(272).str("/w").list(List.of("id")).list(List.of("A=b")).toByteArray();
+                .u32(16).bytes(bpf).str("/w").list(List.of("id")).list(List.of("A=b")).toByteArray();
         assertThat(x.encode()).isEqualTo(expected);
+        // the agent runs nothing without a program: the host cannot even make such a request
+        for (byte[] bad : new byte[][] {new byte[0], new byte[12], new byte[8 * 4097]}) {
+            assertThatThrownBy(() -> new ExecRequest(false, false, false, OptionalInt.empty(), 0, Duration.ZERO, OptionalLong.empty(),
+                    OptionalLong.empty(), bad, "/", List.of("true"), List.of()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 to 4096 instructions of 8 bytes");
+        }
         InitRequest i = new InitRequest(Instant.ofEpochSecond(2, 5), new byte[32], true, true, OptionalLong.of(10), OptionalLong.empty(),
                 OptionalLong.empty(), List.of(new InitRequest.Share("usr", "/usr", true)), List.of(new InitRequest.Tmpfs("/tmp", "size=1m")),
                 List.of("/h"));

@@ -1,6 +1,7 @@
 package dev.sandbox4j.vm.internal.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -63,9 +64,11 @@ class VmPlanTest {
     }
 
     @Test
-    @DisplayName("virtiofsd's uid map makes the sandbox user the JVM's user and every other uid unprivileged")
+    @DisplayName("virtiofsd's user namespace maps the guest's sandbox user onto the sandbox's host uid, and nothing else")
     void uidMap() {
-        assertThat(Virtiofsd.map(65534, 0)).isEqualTo("0 1879048192 65534\n65534 0 1\n65535 1879113727 1\n");
-        assertThat(Virtiofsd.map(1000, 0)).isEqualTo("0 1879048192 1000\n1000 0 1\n1001 1879049193 64535\n");
+        assertThat(Virtiofsd.map(65534, 1879048200)).isEqualTo("65534 1879048200 1\n");
+        assertThat(Virtiofsd.map(0, 1879048201)).isEqualTo("0 1879048201 1\n");
+        assertThatThrownBy(() -> new Virtiofsd.Ids(65534, 65534, 0, 1879048200)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("never serves as host root");
     }
 }
