@@ -3,6 +3,7 @@ package dev.sandbox4j.internal;
 import dev.sandbox4j.internal.files.TempWorkspace;
 import dev.sandbox4j.internal.host.JvmIds;
 import dev.sandbox4j.internal.host.Staging;
+import dev.sandbox4j.internal.host.SandboxHosts;
 import dev.sandbox4j.internal.select.BackendRegistry;
 import dev.sandbox4j.spi.SandboxBackend;
 import dev.sandbox4j.spi.SessionLabels;
@@ -42,6 +43,7 @@ public final class ReaperImpl {
         if (JvmIds.root()) {
             removed.addAll(Staging.reap());
         }
+        removed.addAll(SandboxHosts.reapStorage());
         return removed;
     }
 

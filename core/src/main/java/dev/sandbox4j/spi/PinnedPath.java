@@ -68,6 +68,15 @@ public interface PinnedPath extends AutoCloseable {
      */
     boolean stillPinned();
 
+    /**
+     * Pins the entry {@code name} of this directory, resolved beneath the pinned descriptor (openat2 with
+     * RESOLVE_BENEATH, no symlink, no magic link): it cannot leave this directory whatever happened to the
+     * path since. Its {@link #path()} is {@code path().resolve(name)}; the caller closes it.
+     *
+     * @throws dev.sandbox4j.InvalidInputException when {@code name} is not one plain name, is missing, or is a link
+     */
+    PinnedPath child(String name);
+
     /** {@code path (dev:ino)}, for plans and messages. */
     @Override
     String toString();

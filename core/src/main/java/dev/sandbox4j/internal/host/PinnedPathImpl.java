@@ -115,6 +115,14 @@ public final class PinnedPathImpl implements PinnedPath {
     }
 
     @Override
+    public synchronized PinnedPath child(String name) {
+        if (closed) {
+            throw new IllegalStateException("the pin of " + path + " was released (its sandbox is closed)");
+        }
+        return Pins.pinChild(this, name, staging, insideWritable, holderPid);
+    }
+
+    @Override
     public boolean stillPinned() {
         return holderPid.isEmpty() && Pins.resolvesTo(path, device, inode);
     }

@@ -18,6 +18,8 @@ import java.util.Optional;
  */
 public final class Pins {
     private static final int OPEN_HOW_SIZE = 24;
+    /** openat2's RESOLVE_BENEATH: no step above the starting directory. */
+    private static final long RESOLVE_BENEATH = 0x08;
 
     private Pins() {
     }
@@ -62,7 +64,7 @@ public final class Pins {
         }
         int fd;
         try {
-            fd = openat2(root, inner.toString().substring(1));
+            fd = openat2(root, inner.toString().substring(1), 0);
         } finally {
             LibC.INSTANCE.close(root);
         }
@@ -73,6 +75,36 @@ public final class Pins {
             Statx st = Statx.of(fd, what + " " + inner);
             return new PinnedPathImpl(inner, fd, st.device(), st.inode(), st.directory(), st.uid(), st.gid(),
                     Optional.empty(), false, java.util.OptionalLong.of(holder.pid()));
+        } catch (RuntimeException e) {
+            LibC.INSTANCE.close(fd);
+            throw e;
+        }
+    }
+
+    /** The entry {@code name} of {@code parent}, resolved beneath its descriptor. */
+    static PinnedPathImpl pinChild(PinnedPathImpl parent, String name, Optional<Staging> staging, boolean insideWritable,
+                                   java.util.OptionalLong holderPid) {
+        Path inner = parent.path().resolve(name);
+        if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..") || name.indexOf('\0') >= 0) {
+            throw new InvalidInputException("'" + name + "' is not one entry name of " + parent.path());
+        }
+        int fd = openat2(parent.fd(), name, RESOLVE_BENEATH);
+        if (fd == -Errno.ENOSYS) {
+            // without openat2: one plain name below a directory descriptor cannot leave it; only a link could
+            fd = LibC.INSTANCE.openat(parent.fd(), name, LibC.O_PATH | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
+            fd = fd >= 0 ? fd : -Native.getLastError();
+            if (fd >= 0 && Statx.at(fd, "", LibC.AT_EMPTY_PATH).map(Statx::symlink).orElse(true)) {
+                LibC.INSTANCE.close(fd);
+                fd = -Errno.ELOOP;
+            }
+        }
+        if (fd < 0) {
+            throw failure(inner, "entry of " + parent.path(), -fd);
+        }
+        try {
+            Statx st = Statx.of(fd, inner.toString());
+            return new PinnedPathImpl(inner, fd, st.device(), st.inode(), st.directory(), st.uid(), st.gid(), staging,
+                    insideWritable, holderPid);
         } catch (RuntimeException e) {
             LibC.INSTANCE.close(fd);
             throw e;
@@ -97,7 +129,7 @@ public final class Pins {
 
     /** An O_PATH descriptor of {@code path}, which must contain no symbolic link. */
     static int open(Path path, String what) {
-        int fd = openat2(LibC.AT_FDCWD, path.toString());
+        int fd = openat2(LibC.AT_FDCWD, path.toString(), 0);
         if (fd >= 0) {
             return fd;
         }
@@ -108,12 +140,12 @@ public final class Pins {
         throw failure(path, what, err);
     }
 
-    /** openat2(dirfd, path, {O_PATH|O_CLOEXEC, 0, NO_SYMLINKS|NO_MAGICLINKS}); a descriptor or -errno. */
-    private static int openat2(int dirfd, String path) {
+    /** openat2(dirfd, path, {O_PATH|O_CLOEXEC, 0, NO_SYMLINKS|NO_MAGICLINKS|more}); a descriptor or -errno. */
+    private static int openat2(int dirfd, String path, long more) {
         try (Memory how = new Memory(OPEN_HOW_SIZE)) {
             how.setLong(0, LibC.O_PATH | LibC.O_CLOEXEC);
             how.setLong(8, 0);
-            how.setLong(16, LibC.RESOLVE_NO_SYMLINKS | LibC.RESOLVE_NO_MAGICLINKS);
+            how.setLong(16, LibC.RESOLVE_NO_SYMLINKS | LibC.RESOLVE_NO_MAGICLINKS | more);
             long r = LibC.INSTANCE.syscall(LibC.SYS_openat2, dirfd, path, how, (long) OPEN_HOW_SIZE);
             return r >= 0 ? (int) r : -Native.getLastError();
         }

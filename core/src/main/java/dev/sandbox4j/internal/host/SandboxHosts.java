@@ -240,6 +240,11 @@ public final class SandboxHosts {
         return holder.map(h -> java.util.OptionalLong.of(h.pid())).orElse(java.util.OptionalLong.empty());
     }
 
+    /** Removes the host directories of unprivileged JVMs' storage holders whose JVM is gone. */
+    public static List<String> reapStorage() {
+        return StorageHolder.reap();
+    }
+
     /** The storage tmpfs with the workspace (0700) and one directory per tmpfs path (1777) in it. */
     private static Path storage(Staging staging, DataSize limit, IsolationPolicy policy) {
         Path root = staging.storage(limit);

@@ -28,6 +28,8 @@ final class StorageHolder implements AutoCloseable {
     /** The kind in the directory's name ({@link SessionLabels#hostName}). */
     static final String KIND = "st";
     private static final long READY_SECONDS = 15;
+    /** Where util-linux installs unshare: looked up by absolute path, whatever the JVM's PATH holds. */
+    static final List<Path> UNSHARE = List.of(Path.of("/usr/bin/unshare"), Path.of("/bin/unshare"));
     private static final String SCRIPT = "mount -t tmpfs -o \"size=$1,mode=0711,nosuid,nodev\" sandbox4j-disk \"$0\" || exit 1; "
             + "mkdir -m 0700 \"$0/workspace\" || exit 1; i=0; while [ \"$i\" -lt \"$2\" ]; do mkdir \"$0/tmp$i\""
             + " && chmod 1777 \"$0/tmp$i\" || exit 1; i=$((i+1)); done; echo ready; read _";
@@ -57,7 +59,14 @@ final class StorageHolder implements AutoCloseable {
             throw new SandboxStartException("making the storage directory for limits.disk in "
                     + System.getProperty("java.io.tmpdir") + " failed: " + e, e);
         }
-        ProcessBuilder pb = new ProcessBuilder(List.of("unshare", "--map-root-user", "--mount", "--propagation", "slave",
+        Path unshare = UNSHARE.stream().filter(Files::isExecutable).findFirst().orElse(null);
+        if (unshare == null) {
+            deleteQuietly(dir);
+            throw new SandboxStartException("limits.disk=" + size + " with a JVM that is not root needs util-linux's"
+                    + " unshare (looked for " + UNSHARE + "): install util-linux, run the JVM as root, or remove the"
+                    + " limit (limits(l -> l.noDiskLimit()))");
+        }
+        ProcessBuilder pb = new ProcessBuilder(List.of(unshare.toString(), "--map-root-user", "--mount", "--propagation", "slave",
                 "--", "/bin/sh", "-c", SCRIPT, dir.toString(), Long.toString(size.bytes()), Integer.toString(tmpDirs)))
                 .directory(new File("/")).redirectErrorStream(true);
         pb.environment().clear();
@@ -67,8 +76,8 @@ final class StorageHolder implements AutoCloseable {
             p = pb.start();
         } catch (IOException e) {
             deleteQuietly(dir);
-            throw new SandboxStartException("starting the storage holder for limits.disk (unshare from util-linux)"
-                    + " failed: " + e + "; install util-linux, or remove the limit (limits(l -> l.noDiskLimit()))", e);
+            throw new SandboxStartException("starting the storage holder for limits.disk (" + unshare + ") failed: " + e
+                    + "; remove the limit (limits(l -> l.noDiskLimit())) or run the JVM as root", e);
         }
         StorageHolder h = new StorageHolder(p, dir);
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> firstLines(p));
@@ -115,6 +124,36 @@ final class StorageHolder implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /**
+     * Removes the directories of holders whose JVM is gone (the holder itself ended with its JVM's pipe, and
+     * its tmpfs with its namespace): an empty directory each.
+     *
+     * @return one line per directory removed
+     */
+    static List<String> reap() {
+        List<String> out = new java.util.ArrayList<>();
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var s = Files.newDirectoryStream(tmp, SessionLabels.NAME_PREFIX + KIND + "-*")) {
+            for (Path d : s) {
+                java.util.Optional<String> session = SessionLabels.sessionOf(d.getFileName().toString());
+                if (session.isPresent() && !SessionLabels.ownerAlive(session.get())
+                        && Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    try {
+                        Files.delete(d); // empty on the host: the storage was in the holder's namespace
+                        out.add("storage directory " + d + " (session " + session.get() + ")");
+                    } catch (IOException e) {
+                        System.getLogger(StorageHolder.class.getName()).log(System.Logger.Level.WARNING,
+                                "removing the leftover storage directory " + d + " failed: " + e);
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            System.getLogger(StorageHolder.class.getName()).log(System.Logger.Level.WARNING,
+                    "listing " + tmp + " for leftover storage directories failed: " + e);
+        }
+        return out;
     }
 
     /** Ends the holder (closing its stdin) and removes the empty directory. Idempotent; never throws. */

@@ -73,4 +73,24 @@ class PinsTest {
             assertThat(Files.readString(Path.of(p.procPath()).resolve("marker"))).isEqualTo("pinned");
         }
     }
+
+    @Test
+    void aChildIsResolvedBeneathThePinnedDirectoryWhateverHappenedToItsPath() throws Exception {
+        Path d = Files.createDirectories(dir.resolve("img/usr"));
+        Files.writeString(d.resolve("marker"), "image");
+        Files.createSymbolicLink(dir.resolve("img/link"), Path.of("/etc"));
+        try (PinnedPathImpl img = Pins.pin(dir.resolve("img"), "image directory")) {
+            Files.move(dir.resolve("img"), dir.resolve("img-moved"));
+            Files.createDirectories(dir.resolve("img/usr"));
+            try (dev.sandbox4j.spi.PinnedPath usr = img.child("usr")) {
+                assertThat(usr.path()).isEqualTo(dir.resolve("img/usr"));
+                assertThat(Files.readString(Path.of(usr.procPath()).resolve("marker"))).isEqualTo("image");
+            }
+            assertThatThrownBy(() -> img.child("link")).isInstanceOf(InvalidInputException.class)
+                    .hasMessageContaining("has a symbolic link in it");
+            assertThatThrownBy(() -> img.child("usr/x")).isInstanceOf(InvalidInputException.class)
+                    .hasMessageContaining("is not one entry name");
+            assertThatThrownBy(() -> img.child("..")).isInstanceOf(InvalidInputException.class);
+        }
+    }
 }
