@@ -73,7 +73,8 @@ final class DefaultSandbox implements Sandbox {
         this.hostWorkspace = host.workspace();
         this.tempWorkspace = host.temporary();
         this.events = events;
-        this.files = session.files().orElseGet(() -> new WorkspaceFiles(hostWorkspace, session.workspacePath()));
+        this.files = session.files().orElseGet(() -> new WorkspaceFiles(hostWorkspace, session.workspacePath(),
+                session.filesOwner()));
         ShutdownCloser.register(this);
     }
 

@@ -25,6 +25,16 @@ public interface BackendSession extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The host ids that must own what the core's files API makes in the workspace: present for a backend whose
+     * sandbox reaches the workspace as host ids of its own (a container's user, a file server's) rather than
+     * through an idmap, so that the sandbox's user can change what the caller puts there. Default: none (the
+     * JVM's user owns it).
+     */
+    default Optional<HostIds> filesOwner() {
+        return Optional.empty();
+    }
+
     /** Kills everything inside and removes every resource this session made. Idempotent; never throws. */
     @Override
     void close();

@@ -14,9 +14,11 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -35,17 +37,40 @@ import java.util.Set;
  * random name directly in the root (a path of one component below a trusted directory: mkdir and
  * symlink never follow their last component) and then moved into place with renameat between open
  * directories. Were the sandbox to swap the staged entry, what lands in place is its own object, which
- * we then refuse to follow. Thread-safe: no state but the root.
+ * we then refuse to follow.
+ *
+ * <p>With an owner, every entry it makes is handed to that user and group before it is moved into place
+ * (fchown of the opened directory, lchown of the staged link or file relative to an open directory), for a
+ * sandbox that reaches the workspace as host ids of its own rather than through an idmap. Thread-safe: no
+ * state but the root and the owner.
  */
 final class SecureTree {
+    /** Who owns what the tree makes. */
+    record Owner(UserPrincipal user, GroupPrincipal group) {
+    }
+
     static final String STAGING_PREFIX = ".sandbox4j-staging-";
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
 
     private final Path root;
+    private final Optional<Owner> owner;
 
     SecureTree(Path root) {
+        this(root, Optional.empty());
+    }
+
+    SecureTree(Path root, Optional<Owner> owner) {
         this.root = root;
+        this.owner = owner;
+    }
+
+    /** Hands a new entry to the owner, if there is one. */
+    private void own(PosixFileAttributeView view) throws IOException {
+        if (owner.isPresent()) {
+            view.setOwner(owner.get().user());
+            view.setGroup(owner.get().group());
+        }
     }
 
     Path root() {
@@ -124,7 +149,9 @@ final class SecureTree {
             try {
                 try (SecureDirectoryStream<Path> staged = rootDir.newDirectoryStream(p(stage), NOFOLLOW)) {
                     // the umask must not decide the mode; fchmod on the directory we opened without following
-                    staged.getFileAttributeView(PosixFileAttributeView.class).setPermissions(perms(mode));
+                    PosixFileAttributeView view = staged.getFileAttributeView(PosixFileAttributeView.class);
+                    view.setPermissions(perms(mode));
+                    own(view);
                 }
                 rootDir.move(p(stage), dir, p(name));
             } catch (IOException e) {
@@ -146,6 +173,9 @@ final class SecureTree {
         Files.createSymbolicLink(root.resolve(stage), root.getFileSystem().getPath(target));
         try (SecureDirectoryStream<Path> rootDir = openRoot()) {
             try {
+                // lchown: a directory stream's view opens the entry, which a link refuses; the staged name is one
+                // component below the trusted root, so the path cannot lead elsewhere
+                own(Files.getFileAttributeView(root.resolve(stage), PosixFileAttributeView.class, NOFOLLOW));
                 rootDir.move(p(stage), dir, p(name));
             } catch (IOException e) {
                 deleteQuietly(rootDir, stage);
@@ -186,6 +216,7 @@ final class SecureTree {
             }
             PosixFileAttributeView view = dir.getFileAttributeView(p(tmp), PosixFileAttributeView.class, NOFOLLOW);
             view.setPermissions(perms);
+            own(view);
             if (existing.isPresent() && existing.get().isRegularFile()) {
                 try {
                     // keep the file the sandbox's (the sandbox's user may need to change it)

@@ -4,6 +4,7 @@ import dev.sandbox4j.DataSize;
 import dev.sandbox4j.FileAccessException;
 import dev.sandbox4j.FileEntry;
 import dev.sandbox4j.SandboxFiles;
+import dev.sandbox4j.spi.HostIds;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,8 +41,30 @@ public final class WorkspaceFiles implements SandboxFiles {
      *                      are accepted
      */
     public WorkspaceFiles(Path hostWorkspace, String sandboxRoot) {
-        this.tree = new SecureTree(hostWorkspace.toAbsolutePath().normalize());
+        this(hostWorkspace, sandboxRoot, Optional.empty());
+    }
+
+    /**
+     * @param owner when present, the host ids that get every entry this API makes (a sandbox that reaches
+     *              the workspace as its own host ids, not through an idmap)
+     * @throws FileAccessException when the ids cannot be turned into principals
+     */
+    public WorkspaceFiles(Path hostWorkspace, String sandboxRoot, Optional<HostIds> owner) {
+        Path root = hostWorkspace.toAbsolutePath().normalize();
+        this.tree = new SecureTree(root, owner.map(ids -> principals(root, ids)));
         this.sandboxRoot = sandboxRoot;
+    }
+
+    private static SecureTree.Owner principals(Path root, HostIds ids) {
+        try {
+            var lookup = root.getFileSystem().getUserPrincipalLookupService();
+            // a number is taken as the id itself: the sandbox's uid has no passwd entry
+            return new SecureTree.Owner(lookup.lookupPrincipalByName(Integer.toUnsignedString(ids.uid())),
+                    lookup.lookupPrincipalByGroupName(Integer.toUnsignedString(ids.gid())));
+        } catch (IOException e) {
+            throw new FileAccessException("files of workspace " + root + ": host ids " + ids + " cannot be used as an"
+                    + " owner (" + e + ")", e);
+        }
     }
 
     private WorkspacePath parse(String op, String path) {
