@@ -6,7 +6,6 @@ import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.spi.HostIds;
 import dev.sandbox4j.spi.PinnedPath;
 import dev.sandbox4j.spi.SandboxSpec;
-import dev.sandbox4j.vm.internal.files.OwnedWorkspaceFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +18,8 @@ import java.util.Optional;
  * (the workspace and read-write mounts) handed to the sandbox's host uid and gid, which its file servers
  * run as (their owners come back at {@link #close()}: the core then gives what the sandbox left in a
  * caller's directory back to that directory's owner); the host's /usr pinned for the host image; the
- * seccomp program of its commands; and the files API, which hands what it creates to the same ids.
- * Thread-safe.
+ * seccomp program of its commands. (The core's files API hands what it creates to the same ids:
+ * {@link VmSession#filesOwner()}.) Thread-safe.
  */
 final class HostSide implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.sandbox4j.vm");
@@ -33,7 +32,6 @@ final class HostSide implements AutoCloseable {
     private final Optional<PinnedPath> usr;
     private final List<HandedOver> handedOver;
     private final byte[] seccomp;
-    private OwnedWorkspaceFiles files;
     private boolean closed;
 
     private HostSide(SandboxSpec spec, Optional<PinnedPath> usr, List<HandedOver> handedOver, byte[] seccomp) {
@@ -109,6 +107,11 @@ final class HostSide implements AutoCloseable {
         }
     }
 
+    /** The sandbox's host ids, which its file servers run as. */
+    HostIds ids() {
+        return spec.host().ids();
+    }
+
     /** The host's /usr, pinned, when the image is the host's. */
     Optional<PinnedPath> usr() {
         return usr;
@@ -119,32 +122,14 @@ final class HostSide implements AutoCloseable {
         return seccomp.clone();
     }
 
-    /** The files API of the workspace, made on first use. */
-    synchronized OwnedWorkspaceFiles files() {
-        if (files == null) {
-            files = new OwnedWorkspaceFiles(spec.workspace(), Path.of(spec.host().workspace().procPath()), VmConfig.WORKSPACE,
-                    spec.host().ids());
-        }
-        return files;
-    }
-
-    /** Closes the files API, gives the handed-over directories back, releases /usr. Idempotent; never throws. */
+    /** Gives the handed-over directories back, releases /usr. Idempotent; never throws. */
     @Override
     public void close() {
-        OwnedWorkspaceFiles f;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            f = files;
-        }
-        if (f != null) {
-            try {
-                f.close();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "closing the files API of " + spec.workspace() + " failed: " + e);
-            }
         }
         giveBack(handedOver);
         usr.ifPresent(PinnedPath::close);

@@ -2,9 +2,9 @@ package dev.sandbox4j.vm.internal.session;
 
 import dev.sandbox4j.ExecException;
 import dev.sandbox4j.IsolationPolicy;
-import dev.sandbox4j.SandboxFiles;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.EventSink;
+import dev.sandbox4j.spi.HostIds;
 import dev.sandbox4j.spi.ProcessRequest;
 import dev.sandbox4j.spi.SandboxProcess;
 import dev.sandbox4j.vm.internal.agent.AgentConnection;
@@ -57,9 +57,10 @@ final class VmSession implements BackendSession {
         return VmConfig.WORKSPACE;
     }
 
+    /** The guest's user writes the workspace through a file server that runs as the sandbox's own host ids. */
     @Override
-    public Optional<SandboxFiles> files() {
-        return Optional.of(host.files());
+    public Optional<HostIds> filesOwner() {
+        return Optional.of(host.ids());
     }
 
     @Override
