@@ -66,12 +66,13 @@ class PolicyJsonTest {
         assertThat(fieldNames(tree)).containsExactly("filesystem", "network", "limits", "syscalls", "process", "environment");
         assertThat(fieldNames(tree.get("filesystem"))).containsExactly("isolated", "mounts", "hidden", "tmpfs");
         assertThat(fieldNames(tree.get("limits")))
-                .containsExactly("memory", "cpus", "pids", "wallTime", "maxOutput", "fileSize", "openFiles");
+                .containsExactly("memory", "cpus", "pids", "wallTime", "maxOutput", "fileSize", "openFiles", "disk");
         assertThat(fieldNames(tree.get("process")))
                 .containsExactly("isolatePids", "uid", "noNewPrivileges", "dropCapabilities", "keepCapabilities");
         assertThat(tree.get("limits").get("memory").isNull()).isTrue();
         assertThat(tree.get("limits").get("wallTime").asText()).isEqualTo("10m");
         assertThat(tree.get("limits").get("maxOutput").asText()).isEqualTo("16m");
+        assertThat(tree.get("limits").get("disk").isNull()).isTrue();
         assertThat(tree.get("process").get("uid").isNull()).isTrue();
         assertThat(tree.get("network").asText()).isEqualTo("host");
         assertThat(tree.get("syscalls").get("denied").isArray()).isTrue();
@@ -79,6 +80,8 @@ class PolicyJsonTest {
         JsonNode strict = new ObjectMapper().readTree(IsolationPolicy.strict().toJson());
         assertThat(strict.get("limits").get("memory").asText()).isEqualTo("512m");
         assertThat(strict.get("limits").get("cpus").asDouble()).isEqualTo(1.0);
+        assertThat(strict.get("limits").get("disk").asText()).isEqualTo("1g");
+        assertThat(strict.get("process").get("uid").isNull()).as("strict's uid: the sandbox's own user").isTrue();
         assertThat(strict.get("syscalls").get("denied").asText()).isEqualTo("default");
         assertThat(strict.get("syscalls").get("action").asText()).isEqualTo("errno");
     }
@@ -158,7 +161,7 @@ class PolicyJsonTest {
                 Arguments.of("{\"filesystem\": {\"mounts\": [{\"host\": \"/usr\"}, {\"hots\": \"/usr\"}]}}",
                         "filesystem.mounts[1].hots", "a mount: host, sandbox, writable"),
                 Arguments.of("{\"limits\": {\"memry\": \"1g\"}}", "limits.memry",
-                        "limits: memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles"),
+                        "limits: memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles, disk"),
                 Arguments.of("{\"syscalls\": {\"deny\": []}}", "syscalls.deny", "syscalls: denied, action"),
                 Arguments.of("{\"process\": {\"user\": 0}}", "process.user",
                         "process: isolatePids, uid, noNewPrivileges, dropCapabilities, keepCapabilities"),
@@ -182,13 +185,13 @@ class PolicyJsonTest {
                 Arguments.of("{\"limits\": {\"wallTime\": 30}}", "limits.wallTime: expected a duration such as \"500ms\", \"30s\", \"2m\" or \"PT30S\", got the number 30"),
                 Arguments.of("{\"limits\": {\"wallTime\": null}}", "limits.wallTime: expected a duration such as \"500ms\", \"30s\", \"2m\" or \"PT30S\", got null"),
                 Arguments.of("{\"limits\": {\"maxOutput\": null}}", "limits.maxOutput: expected a size such as \"512m\", \"1g\" or a whole number of bytes, got null"),
-                Arguments.of("{\"limits\": []}", "limits: expected an object with fields memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles, got an array"),
+                Arguments.of("{\"limits\": []}", "limits: expected an object with fields memory, cpus, pids, wallTime, maxOutput, fileSize, openFiles, disk, got an array"),
                 Arguments.of("{\"filesystem\": {\"isolated\": \"yes\"}}", "filesystem.isolated: expected true or false, got the string \"yes\""),
                 Arguments.of("{\"filesystem\": {\"mounts\": {}}}", "filesystem.mounts: expected an array of mounts"),
                 Arguments.of("{\"filesystem\": {\"mounts\": [\"/usr\"]}}", "filesystem.mounts[0]: expected an object with fields host, sandbox, writable, got the string \"/usr\""),
                 Arguments.of("{\"filesystem\": {\"hidden\": [\"/a\", 7]}}", "filesystem.hidden[1]: expected a string, got the number 7"),
                 Arguments.of("{\"network\": 5}", "network: expected one of none, loopback, host, got the number 5"),
-                Arguments.of("{\"process\": {\"uid\": 1.5}}", "process.uid: expected a whole number or null (the backend's default user), got the number 1.5"),
+                Arguments.of("{\"process\": {\"uid\": 1.5}}", "process.uid: expected a whole number or null (the sandbox's own user), got the number 1.5"),
                 Arguments.of("{\"process\": {\"keepCapabilities\": \"CAP_CHOWN\"}}", "process.keepCapabilities: expected an array of strings, got the string \"CAP_CHOWN\""),
                 Arguments.of("{\"syscalls\": {\"denied\": \"all\"}}", "syscalls.denied: expected \"default\" (the default profile) or an array of system-call names"),
                 Arguments.of("{\"environment\": {\"variables\": {\"FOO\": 1}}}", "environment.variables.FOO: expected a string, got the number 1"),

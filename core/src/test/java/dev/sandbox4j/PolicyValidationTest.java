@@ -183,7 +183,11 @@ class PolicyValidationTest {
         assertThat(strict.limits().pids()).hasValue(128);
         assertThat(strict.limits().wallTime()).isEqualTo(Duration.ofSeconds(30));
         assertThat(strict.network()).isEqualTo(NetworkPolicy.none());
-        assertThat(strict.process().uid()).hasValue(ProcessPolicy.NOBODY);
+        assertThat(strict.process().uid()).as("strict: the sandbox's own unprivileged user").isEmpty();
+        assertThat(strict.limits().disk()).contains(DataSize.ofGiB(1));
+        assertThat(IsolationPolicy.standard().process().uid()).isEmpty();
+        assertThat(IsolationPolicy.standard().limits().disk()).contains(DataSize.ofGiB(10));
+        assertThat(IsolationPolicy.permissive().limits().disk()).isEmpty();
         assertThat(strict.environment().variables()).isEqualTo(EnvironmentPolicy.DEFAULT_VARIABLES);
         assertThat(IsolationPolicy.standard().limits().memory()).contains(DataSize.ofGiB(2));
         IsolationPolicy permissive = IsolationPolicy.permissive();

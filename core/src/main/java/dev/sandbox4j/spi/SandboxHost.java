@@ -1,6 +1,7 @@
 package dev.sandbox4j.spi;
 
 import dev.sandbox4j.Mount;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,11 +14,30 @@ import java.util.Optional;
  * @param mounts    the policy's mounts' host paths, in the order of {@code policy().filesystem().mounts()}
  * @param rootfs    the root file system of {@code SandboxImage.directory(...)}, when that is the image
  * @param storage   the disk storage, when the policy has {@code limits.disk}
+ * @param pinner    pins the backend's own host paths for this sandbox ({@link #pin})
  */
 public record SandboxHost(HostIds ids, PinnedPath workspace, List<PinnedPath> mounts, Optional<PinnedPath> rootfs,
-                          Optional<SandboxStorage> storage) {
+                          Optional<SandboxStorage> storage, Pinner pinner) {
     public SandboxHost {
         mounts = List.copyOf(mounts);
+    }
+
+    /** Pins host paths for one sandbox. */
+    @FunctionalInterface
+    public interface Pinner {
+        PinnedPath pin(Path path, String what);
+    }
+
+    /**
+     * Pins a host path of the backend's own (an image directory, a binary or a generated file it binds) for
+     * this sandbox, like the policy's: resolved now without following a link, and, with a root JVM, staged for
+     * an engine as a private nosuid, nodev bind ({@link PinnedPath#engineSource}). The core releases it when
+     * the sandbox closes; the backend may close it earlier.
+     *
+     * @throws dev.sandbox4j.InvalidInputException when the path is missing or has a symbolic link in it
+     */
+    public PinnedPath pin(Path path, String what) {
+        return pinner.pin(path, what);
     }
 
     /**

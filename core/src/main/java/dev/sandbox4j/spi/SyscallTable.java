@@ -29,7 +29,8 @@ import java.util.Set;
  *       filter sees;</li>
  *   <li><b>the network's</b> ({@link #networkRules}): under {@code none} and {@code loopback}, AF_VSOCK
  *       sockets fail with EPERM: vsock is not scoped by network namespaces and reaches the hypervisor's
- *       services on a VM host.</li>
+ *       services on a VM host; and the i386 ABI's {@code socketcall(SYS_SOCKET, ...)}, whose address family
+ *       lies in memory, fails with EPERM (C libraries call socket directly on kernels since 4.3).</li>
  * </ol>
  * A name with an unconditional rule keeps only its first unconditional rule (the policy's come first).
  * Argument values are those of Linux's generic ABI (x86_64 and aarch64 agree on every one used here).
@@ -48,6 +49,8 @@ public final class SyscallTable {
     public static final long O_TMPFILE_BIT = 020000000;
     /** AF_VSOCK from linux/socket.h. */
     public static final long AF_VSOCK = 40;
+    /** SYS_SOCKET, socketcall's first argument for socket(2) (linux/net.h). */
+    public static final long SYS_SOCKET = 1;
     /** CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET and NEWTIME from linux/sched.h. */
     public static final List<Long> CLONE_NAMESPACE_FLAGS = List.of(0x00020000L, 0x02000000L, 0x04000000L,
             0x08000000L, 0x10000000L, 0x20000000L, 0x40000000L, 0x00000080L);
@@ -55,6 +58,8 @@ public final class SyscallTable {
     public static final List<String> IO_URING = List.of("io_uring_setup", "io_uring_enter", "io_uring_register");
 
     private static final String GUARD = "set-id guard: no set-id file may reach the host";
+    private static final String POLICY = "denied by the policy";
+    private static final String POLICY_CLONE = "a new namespace";
 
     private SyscallTable() {
     }
@@ -76,19 +81,19 @@ public final class SyscallTable {
         int errno = v == Verdict.ERRNO ? EPERM : 0;
         List<SyscallRule> out = new ArrayList<>();
         for (String name : policy.denied()) {
-            out.add(new SyscallRule(name, List.of(), v, errno, "denied by the policy"));
+            out.add(new SyscallRule(name, List.of(), v, errno, POLICY));
         }
         if (policy.denied().contains("unshare")) {
             long all = 0;
             for (long flag : CLONE_NAMESPACE_FLAGS) {
                 out.add(new SyscallRule("clone", List.of(ArgTest.bitsSet(0, flag)), v, errno,
-                        "a new namespace through clone (the policy denies unshare)"));
+                        POLICY_CLONE + " through clone (the policy denies unshare)"));
                 all |= flag;
             }
             out.add(new SyscallRule("clone", List.of(ArgTest.bitsClear(0, all)), Verdict.ALLOW, 0,
-                    "clone without a namespace flag"));
-            out.add(new SyscallRule("clone3", List.of(), Verdict.ERRNO, ENOSYS,
-                    "clone3's flags are in memory no filter reads: ENOSYS, so the C library falls back to clone"));
+                    POLICY_CLONE + ": none in this clone"));
+            out.add(new SyscallRule("clone3", List.of(), Verdict.ERRNO, ENOSYS, POLICY_CLONE
+                    + " through clone3, whose flags are in memory no filter reads: ENOSYS, so the C library falls back to clone"));
         }
         return out;
     }
@@ -138,11 +143,47 @@ public final class SyscallTable {
         if (mode == NetworkPolicy.Mode.HOST) {
             return List.of();
         }
-        return List.of(
-                new SyscallRule("socket", List.of(new ArgTest(0, SyscallRule.Op.EQ, 0, AF_VSOCK)), Verdict.ERRNO, EPERM,
-                        "AF_VSOCK is not scoped by network namespaces (network " + mode.name().toLowerCase(java.util.Locale.ROOT) + ")"),
-                new SyscallRule("socket", List.of(new ArgTest(0, SyscallRule.Op.NE, 0, AF_VSOCK)), Verdict.ALLOW, 0,
-                        "any other address family"));
+        String net = "network " + mode.name().toLowerCase(java.util.Locale.ROOT);
+        List<SyscallRule> out = new ArrayList<>();
+        // socket(2)'s family and socketcall(2)'s call are ints: a test on 64 bits would let 0x1_0000_0028 through
+        out.add(new SyscallRule("socket", List.of(int32Equals(0, AF_VSOCK)), Verdict.ERRNO, EPERM,
+                "AF_VSOCK is not scoped by network namespaces (" + net + ")"));
+        for (ArgTest differs : int32Differs(0, AF_VSOCK)) {
+            out.add(new SyscallRule("socket", List.of(differs), Verdict.ALLOW, 0, "any other address family"));
+        }
+        out.add(new SyscallRule("socketcall", List.of(int32Equals(0, SYS_SOCKET)), Verdict.ERRNO, EPERM,
+                "socketcall's address family is in memory no filter reads, and could be AF_VSOCK (" + net + ")"));
+        for (ArgTest differs : int32Differs(0, SYS_SOCKET)) {
+            out.add(new SyscallRule("socketcall", List.of(differs), Verdict.ALLOW, 0, "socketcall's other calls"));
+        }
+        return out;
+    }
+
+    /** An int argument (the low 32 bits, which the kernel reads) equal to {@code value}. */
+    static ArgTest int32Equals(int index, long value) {
+        return new ArgTest(index, SyscallRule.Op.MASKED_EQ, 0xffffffffL, value);
+    }
+
+    /**
+     * An int argument that differs from {@code value}, as 32 tests of which at least one holds (a bit that
+     * differs): filters have no masked "not equal", and a 64-bit one would miss garbage in the high bits.
+     */
+    static List<ArgTest> int32Differs(int index, long value) {
+        List<ArgTest> out = new ArrayList<>();
+        for (int b = 0; b < 32; b++) {
+            long bit = 1L << b;
+            out.add(new ArgTest(index, SyscallRule.Op.MASKED_EQ, bit, ~value & bit));
+        }
+        return out;
+    }
+
+    /**
+     * Whether {@code rule} protects the host whatever the policy says (the set-id guard and the network's
+     * rules), so that a filter that cannot enforce it must not be built: a compiler that does not know its
+     * name refuses instead of skipping it, as it may for the policy's own names.
+     */
+    public static boolean hostProtecting(SyscallRule rule) {
+        return !rule.reason().equals(POLICY) && !rule.reason().startsWith(POLICY_CLONE);
     }
 
     /**

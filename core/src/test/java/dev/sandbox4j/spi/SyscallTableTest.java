@@ -28,8 +28,14 @@ class SyscallTableTest {
         assertThat(of("fchmodat2", t)).filteredOn(r -> r.verdict() == SyscallRule.Verdict.ERRNO).hasSize(2);
         assertThat(of("openat", t)).filteredOn(r -> r.verdict() == SyscallRule.Verdict.ERRNO).hasSize(4);
         assertThat(of("openat2", t)).singleElement().satisfies(r -> assertThat(r.errno()).isEqualTo(SyscallTable.ENOSYS));
-        assertThat(of("socket", t)).anySatisfy(r -> assertThat(r.when()).singleElement()
-                .isEqualTo(new SyscallRule.ArgTest(0, SyscallRule.Op.EQ, 0, SyscallTable.AF_VSOCK)));
+        // on the int's 32 bits: garbage in the high half of the register must not slip past
+        assertThat(of("socket", t)).filteredOn(r -> r.verdict() == SyscallRule.Verdict.ERRNO).singleElement()
+                .satisfies(r -> assertThat(r.when()).containsExactly(
+                        new SyscallRule.ArgTest(0, SyscallRule.Op.MASKED_EQ, 0xffffffffL, SyscallTable.AF_VSOCK)));
+        assertThat(of("socket", t)).filteredOn(r -> r.verdict() == SyscallRule.Verdict.ALLOW).hasSize(32)
+                .allSatisfy(r -> assertThat(Long.bitCount(r.when().get(0).mask())).isEqualTo(1));
+        assertThat(of("socketcall", t)).filteredOn(r -> r.verdict() == SyscallRule.Verdict.ERRNO).singleElement()
+                .satisfies(r -> assertThat(r.when().get(0).value()).isEqualTo(SyscallTable.SYS_SOCKET));
     }
 
     @Test

@@ -7,9 +7,12 @@ import dev.sandbox4j.Command;
 import dev.sandbox4j.ExecResult;
 import dev.sandbox4j.FilesystemPolicy;
 import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.ProcessPolicy;
 import dev.sandbox4j.Sandbox;
 import dev.sandbox4j.SandboxBuilder;
+import dev.sandbox4j.UnsupportedPolicyException;
 import dev.sandbox4j.spi.Capability;
+import dev.sandbox4j.spi.IsolationLevel;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -36,11 +39,15 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class ContractTestBase {
 
-    /** The policy parts that {@link IsolationPolicy#strict()} needs a capability for. */
+    /**
+     * The policy parts that {@link IsolationPolicy#strict()} needs a capability for. Not RUN_AS_UID: strict
+     * names no uid (the sandbox's own user, which every isolating backend provides); not DISK_LIMIT: see
+     * {@link #policy()}.
+     */
     private static final Set<Capability> STRICT_NEEDS = EnumSet.of(Capability.FILESYSTEM_VIEW, Capability.TMPFS,
             Capability.NETWORK_NONE, Capability.MEMORY_LIMIT, Capability.CPU_LIMIT, Capability.PIDS_LIMIT,
             Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT, Capability.SYSCALL_FILTER,
-            Capability.PID_ISOLATION, Capability.RUN_AS_UID, Capability.NO_NEW_PRIVILEGES, Capability.DROP_CAPABILITIES);
+            Capability.PID_ISOLATION, Capability.NO_NEW_PRIVILEGES, Capability.DROP_CAPABILITIES);
 
     private BackendInfo info;
     private IsolationPolicy basePolicy;
@@ -55,12 +62,18 @@ public abstract class ContractTestBase {
      * backend claims every capability it needs; otherwise the test fails, asking the backend's test to
      * override this (usually with {@code strongestPolicyFor(capabilities())}). A rule that checks a
      * capability switches the matching policy part on in a copy of this policy.
+     *
+     * <p>One exception, printed to the test output when it applies: strict's {@code limits.disk} (1g) is
+     * left out when the backend does not claim DISK_LIMIT (a backend that does not claim it is checked to
+     * refuse it, and the disk rules set a limit of their own). With a JVM that is not root the class's gate
+     * also leaves it out when {@code build()} refuses it there (engines cannot reach an unprivileged JVM's
+     * storage, which lives in a namespace of the library's own): see {@link #basePolicy()}.
      */
     protected IsolationPolicy policy() {
         Set<Capability> missing = EnumSet.copyOf(STRICT_NEEDS);
         missing.removeAll(capabilities());
         if (missing.isEmpty()) {
-            return IsolationPolicy.strict();
+            return withoutUnenforceableDisk(IsolationPolicy.strict(), capabilities(), backendName());
         }
         return Assertions.fail(backendName() + " cannot enforce IsolationPolicy.strict(): it does not claim " + missing
                 + "; override policy() in " + getClass().getSimpleName()
@@ -82,15 +95,53 @@ public abstract class ContractTestBase {
      * no FILESYSTEM_VIEW: the host's file system; no TMPFS: no tmpfs mounts; no NETWORK_NONE: loopback,
      * else host; each missing limit capability: that limit removed; no SYSCALL_FILTER: no filter; no
      * PID_ISOLATION, RUN_AS_UID, NO_NEW_PRIVILEGES or DROP_CAPABILITIES: that process field relaxed.
+     * No DISK_LIMIT: no {@code limits.disk}. (With a JVM that is not root, the class's gate may leave the disk
+     * limit out too, visibly: see {@link #basePolicy()}.)
      */
     protected static IsolationPolicy strongestPolicyFor(Set<Capability> claimed) {
-        return IsolationPolicy.strongestFor(claimed);
+        return withoutUnenforceableDisk(IsolationPolicy.strongestFor(claimed), claimed, "strongestPolicyFor");
+    }
+
+    /**
+     * {@code policy} without its disk limit when {@code claimed} lacks DISK_LIMIT, saying so on the test
+     * output; else {@code policy} itself.
+     */
+    static IsolationPolicy withoutUnenforceableDisk(IsolationPolicy policy, Set<Capability> claimed, String who) {
+        if (policy.limits().disk().isEmpty() || claimed.contains(Capability.DISK_LIMIT)) {
+            return policy;
+        }
+        System.out.println("[contract] " + who + ": the base policy leaves out limits.disk=" + policy.limits().disk().get()
+                + ": DISK_LIMIT is not claimed");
+        return policy.toBuilder().limits(l -> l.noDiskLimit()).build();
+    }
+
+    /**
+     * With a JVM that is not root, a backend may refuse {@code limits.disk} at {@code build()} although it
+     * claims DISK_LIMIT (the unprivileged storage lives in a user and mount namespace of the library's own,
+     * which an engine cannot reach): then {@code policy} without it, said on the test output. A trial sandbox
+     * is built to find out, and closed. Root JVMs, and policies without a disk limit, are returned as given.
+     */
+    private IsolationPolicy withoutDiskRefusedByThisJvm(IsolationPolicy policy) {
+        if (policy.limits().disk().isEmpty() || HostProbes.jvmIsRoot()) {
+            return policy;
+        }
+        try (Sandbox trial = configure(Sandbox.builder().backend(backendName()).policy(policy)).build()) {
+            return policy;
+        } catch (UnsupportedPolicyException e) {
+            if (e.parts().stream().noneMatch(p -> p.capability().equals(Capability.DISK_LIMIT.name()))) {
+                throw e;
+            }
+            System.out.println("[contract] " + backendName() + ": the base policy leaves out limits.disk="
+                    + policy.limits().disk().get() + ": this JVM runs as uid " + HostProbes.jvmUid() + " and build() refuses"
+                    + " the limit here: " + e.getMessage());
+            return policy.toBuilder().limits(l -> l.noDiskLimit()).build();
+        }
     }
 
     @BeforeAll
     final void gateOnAvailability() {
         info = BackendRequirement.assumeAvailable(backendName());
-        basePolicy = policy();
+        basePolicy = withoutDiskRefusedByThisJvm(policy());
     }
 
     @AfterEach
@@ -119,10 +170,13 @@ public abstract class ContractTestBase {
         return info;
     }
 
-    /** {@link #policy()}, computed once per class. */
+    /**
+     * {@link #policy()}, computed once per class; with a JVM that is not root, without {@code limits.disk} when
+     * {@code build()} refuses it there (printed on the test output).
+     */
     protected final IsolationPolicy basePolicy() {
         if (basePolicy == null) {
-            basePolicy = policy();
+            basePolicy = withoutDiskRefusedByThisJvm(policy());
         }
         return basePolicy;
     }
@@ -161,6 +215,32 @@ public abstract class ContractTestBase {
             Assumptions.abort("not claimed by " + backendName() + ": "
                     + missing.stream().map(Enum::name).collect(Collectors.joining(", ")));
         }
+    }
+
+    /**
+     * Aborts the test, naming the rule, for a backend of isolation level NONE ({@code none}): its commands
+     * are plain host processes of the JVM's user, which claim to stop nothing.
+     */
+    protected final void requiresIsolation(String rule) {
+        if (info().isolation() == IsolationLevel.NONE) {
+            Assumptions.abort(backendName() + " does not isolate (isolation level NONE): the rule '" + rule
+                    + "' is not claimed by it");
+        }
+    }
+
+    /**
+     * {@link #basePolicy()} without {@code limits.disk}, for a sandbox with a caller's workspace or a
+     * read-write mount: the core refuses those together with a disk limit (only storage the library makes can
+     * be bounded).
+     */
+    protected final IsolationPolicy basePolicyForHostDirs() {
+        return basePolicy().toBuilder().limits(l -> l.noDiskLimit()).build();
+    }
+
+    /** The base policy's process part with {@code isolatePids} set as given. */
+    protected final ProcessPolicy processWithPids(boolean isolatePids) {
+        ProcessPolicy p = basePolicy().process();
+        return new ProcessPolicy(isolatePids, p.uid(), p.noNewPrivileges(), p.dropCapabilities(), p.keepCapabilities());
     }
 
     /** Aborts the test, naming the rule, when {@code tool} is not on the sandbox's PATH. */

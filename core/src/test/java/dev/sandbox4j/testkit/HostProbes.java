@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -12,6 +13,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the contract kit looks at on the host side: processes found by a marker in their environment or
@@ -60,6 +63,124 @@ public final class HostProbes {
             left = processesWithEnv(entry);
         }
         return left;
+    }
+
+    /**
+     * Polls {@link #processesWithEnv} until at least one process holds {@code entry} or {@code max} passed;
+     * returns what was found (empty: none appeared, as for a backend whose commands run in a guest kernel).
+     */
+    public static List<Long> awaitProcessWithEnv(String entry, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        List<Long> found = processesWithEnv(entry);
+        while (found.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            found = processesWithEnv(entry);
+        }
+        return found;
+    }
+
+    /**
+     * Polls the host's /proc until a process whose command line (NULs as spaces) is exactly {@code commandLine}
+     * appears or {@code max} passed; returns those found (empty: none, as for a backend whose commands run in a
+     * guest kernel). A launcher whose argv merely ends with the same words does not match.
+     */
+    public static List<Long> awaitProcessWithCommandLine(String commandLine, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        List<Long> found = processesWithCommandLine(commandLine);
+        while (found.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            found = processesWithCommandLine(commandLine);
+        }
+        return found;
+    }
+
+    private static List<Long> processesWithCommandLine(String commandLine) {
+        List<Long> found = new ArrayList<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
+            for (Path proc : procs) {
+                long pid = Long.parseLong(proc.getFileName().toString());
+                if (commandLine(pid).equals(commandLine)) {
+                    found.add(pid);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list the host's /proc: " + e, e);
+        }
+        return found;
+    }
+
+    /**
+     * A host process's credentials from {@code /proc/<pid>/status}: real, effective, saved and file-system
+     * uid and gid.
+     */
+    public record ProcessIds(long pid, List<Integer> uids, List<Integer> gids) {
+        /** Every one of the eight ids. */
+        public List<Integer> all() {
+            List<Integer> all = new ArrayList<>(uids);
+            all.addAll(gids);
+            return all;
+        }
+    }
+
+    /** The ids of a host process, or empty when it is gone. */
+    public static Optional<ProcessIds> ids(long pid) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        List<Integer> uids = List.of();
+        List<Integer> gids = List.of();
+        for (String line : lines) {
+            if (line.startsWith("Uid:")) {
+                uids = Arrays.stream(line.substring(4).trim().split("\\s+")).map(Integer::valueOf).toList();
+            } else if (line.startsWith("Gid:")) {
+                gids = Arrays.stream(line.substring(4).trim().split("\\s+")).map(Integer::valueOf).toList();
+            }
+        }
+        return Optional.of(new ProcessIds(pid, uids, gids));
+    }
+
+    /** This JVM's effective uid, from /proc/self/status. */
+    public static int jvmUid() {
+        return ids(ProcessHandle.current().pid()).orElseThrow().uids().get(1);
+    }
+
+    /** Whether this JVM runs as root (then the core gives each sandbox a host uid of its own). */
+    public static boolean jvmIsRoot() {
+        return jvmUid() == 0;
+    }
+
+    /** What a host command printed (stdout and stderr together) and its exit status. */
+    public record HostRun(int exitCode, String output) {
+    }
+
+    /**
+     * Runs {@code argv} on the host as {@code uid}:{@code gid} with no supplementary groups (util-linux's
+     * {@code setpriv}; the JVM must be root), waiting at most a minute.
+     */
+    public static HostRun runAs(int uid, int gid, String... argv) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
+        cmd.addAll(List.of(argv));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(1, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IOException("host command " + cmd + " did not end within a minute; output so far: " + out);
+        }
+        return new HostRun(p.exitValue(), out);
+    }
+
+    /** Whether util-linux's setpriv is on the host's PATH (it runs host commands as another user). */
+    public static boolean hasSetpriv() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "setpriv"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A description of each pid (its command line), for failure messages. */
@@ -129,6 +250,46 @@ public final class HostProbes {
         Files.writeString(f, content);
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-rw-"));
         return d;
+    }
+
+    /**
+     * The regular files under {@code root} (not following links) with S_ISUID or S_ISGID, each as
+     * {@code path (mode 0NNNN, uid N)}; empty when none, or when {@code root} does not exist.
+     */
+    public static List<String> setIdFiles(Path root) throws IOException {
+        List<String> found = new ArrayList<>();
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return found;
+        }
+        try (var walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                int mode;
+                int uid;
+                try {
+                    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                        continue;
+                    }
+                    mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+                    uid = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException gone) {
+                    continue;
+                }
+                if ((mode & 06000) != 0) {
+                    found.add(p + " (mode 0" + Integer.toOctalString(mode & 07777) + ", uid " + uid + ")");
+                }
+            }
+        }
+        return found;
+    }
+
+    /** The permission bits and set-id bits of {@code p} (07777), not following a link. */
+    public static int mode(Path p) throws IOException {
+        return (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+    }
+
+    /** The owner uid of {@code p}, not following a link. */
+    public static int owner(Path p) throws IOException {
+        return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Deletes a directory tree made by a probe; best effort, for cleanup in finally blocks. */

@@ -108,7 +108,7 @@ public abstract class HygieneContract extends FilesContract {
         Path dir = Files.createTempDirectory("sandbox4j-contract-ws-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         try {
-            Sandbox s = newSandbox(basePolicy(), b -> b.workspace(dir));
+            Sandbox s = newSandbox(basePolicyForHostDirs(), b -> b.workspace(dir));
             s.files().write("kept.txt", "kept".getBytes(UTF_8));
             assertThat(assertSucceeded(s.exec(Command.of("cat", "kept.txt"))).stdout()).isEqualTo("kept");
             s.close();

@@ -96,15 +96,29 @@ public abstract class LimitsContract extends EscapeContract {
     }
 
     @Test
-    @DisplayName("RUN_AS_UID: id -u prints the policy's uid")
+    @DisplayName("RUN_AS_UID: id -u prints the policy's uid (65534, and 4321, which no preset uses)")
     void runsAsPolicyUid() {
         requires(Capability.RUN_AS_UID);
-        int uid = basePolicy().process().uid().orElse(ProcessPolicy.NOBODY);
         ProcessPolicy p = basePolicy().process();
-        Sandbox s = newSandbox(b -> b.process(new ProcessPolicy(p.isolatePids(), OptionalInt.of(uid), p.noNewPrivileges(),
+        for (int uid : new int[] {ProcessPolicy.NOBODY, 4321}) {
+            Sandbox s = newSandbox(b -> b.process(new ProcessPolicy(p.isolatePids(), OptionalInt.of(uid), p.noNewPrivileges(),
+                    p.dropCapabilities(), p.keepCapabilities())));
+            requireTool(s, "id", "the command runs as the policy's uid");
+            assertThat(assertSucceeded(s.exec(Command.of("id", "-u"))).stdout().strip()).as("id -u under process.uid=%d", uid)
+                    .isEqualTo(Integer.toString(uid));
+        }
+    }
+
+    @Test
+    @DisplayName("RUN_AS_UID: with no uid in the policy (the presets), the sandbox's own user shows as 65534 inside")
+    void ownUserShowsAsNobodyInside() {
+        requires(Capability.RUN_AS_UID);
+        ProcessPolicy p = basePolicy().process();
+        Sandbox s = newSandbox(b -> b.process(new ProcessPolicy(p.isolatePids(), OptionalInt.empty(), p.noNewPrivileges(),
                 p.dropCapabilities(), p.keepCapabilities())));
-        requireTool(s, "id", "the command runs as the policy's uid");
-        assertThat(assertSucceeded(s.exec(Command.of("id", "-u"))).stdout().strip()).isEqualTo(Integer.toString(uid));
+        requireTool(s, "id", "the sandbox's own user shows as 65534");
+        assertThat(assertSucceeded(s.exec(Command.of("id", "-u"))).stdout().strip()).as("id -u with process.uid empty")
+                .isEqualTo(Integer.toString(ProcessPolicy.NOBODY));
     }
 
     @Test

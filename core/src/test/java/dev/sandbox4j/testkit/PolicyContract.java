@@ -52,6 +52,7 @@ public abstract class PolicyContract extends LimitsContract {
         m.put(Capability.PIDS_LIMIT, b -> b.limits(l -> l.pids(64)));
         m.put(Capability.FILE_SIZE_LIMIT, b -> b.limits(l -> l.fileSize(DataSize.ofMiB(8))));
         m.put(Capability.OPEN_FILES_LIMIT, b -> b.limits(l -> l.openFiles(64)));
+        m.put(Capability.DISK_LIMIT, b -> b.limits(l -> l.disk(DataSize.ofMiB(64))));
         m.put(Capability.SYSCALL_FILTER, b -> b.syscalls(SyscallPolicy.defaultProfile()));
         m.put(Capability.PID_ISOLATION, b -> b.process(new ProcessPolicy(true, p.uid(), p.noNewPrivileges(),
                 p.dropCapabilities(), p.keepCapabilities())));
@@ -111,7 +112,7 @@ public abstract class PolicyContract extends LimitsContract {
         assertThatThrownBy(() -> Sandbox.builder().workspace(Path.of("relative-ws"))).isInstanceOf(InvalidInputException.class);
         Path missing = Path.of("/var/tmp/sandbox4j-contract-missing-" + unique());
         List<SandboxEvent> events = new CopyOnWriteArrayList<>();
-        assertThatThrownBy(() -> newSandbox(basePolicy(), b -> b.workspace(missing).listener(events::add)))
+        assertThatThrownBy(() -> newSandbox(basePolicyForHostDirs(), b -> b.workspace(missing).listener(events::add)))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining(missing.toString());
         assertThat(events).as("nothing may start for a missing workspace").isEmpty();
     }

@@ -39,10 +39,23 @@ package dev.sandbox4j.testkit;
  *       tests as root or as the user the backend's processes run as.</li>
  * </ul>
  *
+ * <h2>The attack suite</h2>
+ * The escape classes of the security model, each in several variants, each asserting how the attempt
+ * failed: {@link SyscallAttackContract} (clone with each CLONE_NEW* flag, clone3, unshare, setns, io_uring,
+ * AF_VSOCK, through every system-call ABI the kernel has), {@link SetIdAttackContract} (no set-id file
+ * reaches the host: every call and shell tool, the core's sweep), {@link MountSourceAttackContract}
+ * (mount sources replaced by symbolic links), {@link HostUidAttackContract} (the sandbox's own host uid:
+ * kill -9 -1, /proc/PID/root from other uids) and {@link LoadAttackContract} (disk limit, timeouts under a
+ * fork bomb and a memory hog, the temp workspace, host descriptors and environment). The system-call
+ * attempts are made by a static C helper that the kit compiles on the host ({@link AttackHelper}: gcc and a
+ * static libc needed, else those rules are skipped with the reason). Run the suite as root and as a
+ * non-root user: with a root JVM each sandbox has a host uid of its own, with a non-root JVM its sandboxes
+ * share the JVM's uid (the rules assert that then, visibly) and the core refuses {@code limits.disk}.
+ *
  * <p>The rules live in a chain of abstract classes, one concern each: {@link ExecContract},
  * {@link FilesContract}, {@link HygieneContract}, {@link EscapeContract}, {@link LimitsContract},
- * {@link PolicyContract}; helpers in {@link ContractCommands} and {@link HostProbes}. One test instance
- * per class; rules run one at a time.
+ * {@link PolicyContract}, then the attack suite above; helpers in {@link ContractCommands},
+ * {@link HostProbes} and {@link AttackHelper}. One test instance per class; rules run one at a time.
  */
-public abstract class SandboxContractTest extends PolicyContract {
+public abstract class SandboxContractTest extends LoadAttackContract {
 }

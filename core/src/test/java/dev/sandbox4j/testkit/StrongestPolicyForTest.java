@@ -18,9 +18,21 @@ import org.junit.jupiter.api.Test;
 class StrongestPolicyForTest {
 
     @Test
-    @DisplayName("every capability claimed: strict, unchanged")
+    @DisplayName("every capability claimed: strict, unchanged (limits.disk included, as root and as any other user)")
     void allClaimedIsStrict() {
         assertThat(ContractTestBase.strongestPolicyFor(EnumSet.allOf(Capability.class))).isEqualTo(IsolationPolicy.strict());
+    }
+
+    @Test
+    @DisplayName("no DISK_LIMIT claimed: strict without limits.disk, everything else kept")
+    void noDiskLimitClaimed() {
+        Set<Capability> noDisk = EnumSet.allOf(Capability.class);
+        noDisk.remove(Capability.DISK_LIMIT);
+        IsolationPolicy p = ContractTestBase.strongestPolicyFor(noDisk);
+        assertThat(p.limits().disk()).isEmpty();
+        assertThat(p.toBuilder().limits(l -> l.disk(IsolationPolicy.strict().limits().disk().orElseThrow())).build())
+                .isEqualTo(IsolationPolicy.strict());
+        assertThat(ContractTestBase.withoutUnenforceableDisk(IsolationPolicy.strict(), noDisk, "test").limits().disk()).isEmpty();
     }
 
     @Test

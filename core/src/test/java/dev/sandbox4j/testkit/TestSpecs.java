@@ -45,6 +45,6 @@ public final class TestSpecs {
         }
         Optional<PinnedPath> rootfs = image instanceof SandboxImage.Directory d
                 ? Optional.of(Pins.pin(d.rootfs(), "image directory")) : Optional.empty();
-        return new SandboxHost(ids, Pins.pin(workspace, "workspace"), mounts, rootfs, Optional.empty());
+        return new SandboxHost(ids, Pins.pin(workspace, "workspace"), mounts, rootfs, Optional.empty(), Pins::pin);
     }
 }

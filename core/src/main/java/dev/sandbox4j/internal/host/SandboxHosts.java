@@ -140,7 +140,9 @@ public final class SandboxHosts {
                 return;
             }
             closed = true;
-            pins.forEach(PinnedPathImpl::close);
+            synchronized (pins) {
+                pins.forEach(PinnedPathImpl::close);
+            }
             staging.ifPresent(Staging::close);
             holder.ifPresent(StorageHolder::close);
             lease.close();
@@ -218,7 +220,14 @@ public final class SandboxHosts {
             java.util.OptionalLong holderPid = holderPid(holder);
             Optional<SandboxStorage> storage = disk.map(limit -> new SandboxStorage(limit, List.copyOf(storageDirs),
                     holderPid));
-            SandboxHost host = new SandboxHost(lease.ids(), wsPin, mounts, rootfs, storage);
+            Optional<Staging> stagingForPins = staging;
+            SandboxHost host = new SandboxHost(lease.ids(), wsPin, mounts, rootfs, storage, (path, what) -> {
+                PinnedPathImpl p = Pins.pin(path, what, stagingForPins, false);
+                synchronized (pins) {
+                    pins.add(p);
+                }
+                return p;
+            });
             return new Prepared(host, ws, temporary, lease, staging, holder, pins, writable);
         } catch (RuntimeException | LinkageError e) {
             pins.forEach(PinnedPathImpl::close);

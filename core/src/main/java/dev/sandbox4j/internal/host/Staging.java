@@ -116,11 +116,19 @@ public final class Staging implements AutoCloseable {
         } catch (IOException e) {
             throw new SandboxStartException("making the storage directory " + target + " failed: " + e, e);
         }
-        mount("sandbox4j-disk", target, "tmpfs", LibC.MS_NOSUID | LibC.MS_NODEV, "size=" + size.bytes() + ",mode=0711",
-                "mount the " + size + " storage tmpfs");
+        mount("sandbox4j-disk", target, "tmpfs", LibC.MS_NOSUID | LibC.MS_NODEV, "size=" + size.bytes() + ",nr_inodes="
+                + inodes(size) + ",mode=0711", "mount the " + size + " storage tmpfs");
         mounts.add(target);
         mount(null, target, null, LibC.MS_PRIVATE, null, "make the storage tmpfs private");
         return target;
+    }
+
+    /**
+     * The storage's inode limit: one per 8 KiB of its size, at least 4096. tmpfs's {@code size} does not count
+     * inodes, each of which costs the kernel about a kilobyte, so masses of empty files would go unbounded.
+     */
+    static long inodes(DataSize size) {
+        return Math.max(4096, size.bytes() / 8192);
     }
 
     private static void mount(String source, Path target, String type, long flags, String data, String what) {

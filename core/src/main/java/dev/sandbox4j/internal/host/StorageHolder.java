@@ -30,7 +30,7 @@ final class StorageHolder implements AutoCloseable {
     private static final long READY_SECONDS = 15;
     /** Where util-linux installs unshare: looked up by absolute path, whatever the JVM's PATH holds. */
     static final List<Path> UNSHARE = List.of(Path.of("/usr/bin/unshare"), Path.of("/bin/unshare"));
-    private static final String SCRIPT = "mount -t tmpfs -o \"size=$1,mode=0711,nosuid,nodev\" sandbox4j-disk \"$0\" || exit 1; "
+    private static final String SCRIPT = "mount -t tmpfs -o \"size=$1,nr_inodes=$3,mode=0711,nosuid,nodev\" sandbox4j-disk \"$0\" || exit 1; "
             + "mkdir -m 0700 \"$0/workspace\" || exit 1; i=0; while [ \"$i\" -lt \"$2\" ]; do mkdir \"$0/tmp$i\""
             + " && chmod 1777 \"$0/tmp$i\" || exit 1; i=$((i+1)); done; echo ready; read _";
 
@@ -67,7 +67,8 @@ final class StorageHolder implements AutoCloseable {
                     + " limit (limits(l -> l.noDiskLimit()))");
         }
         ProcessBuilder pb = new ProcessBuilder(List.of(unshare.toString(), "--map-root-user", "--mount", "--propagation", "slave",
-                "--", "/bin/sh", "-c", SCRIPT, dir.toString(), Long.toString(size.bytes()), Integer.toString(tmpDirs)))
+                "--", "/bin/sh", "-c", SCRIPT, dir.toString(), Long.toString(size.bytes()), Integer.toString(tmpDirs),
+                Long.toString(Staging.inodes(size))))
                 .directory(new File("/")).redirectErrorStream(true);
         pb.environment().clear();
         pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");

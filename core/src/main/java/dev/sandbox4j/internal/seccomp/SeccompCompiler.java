@@ -8,6 +8,7 @@ import dev.sandbox4j.internal.host.LibC;
 import dev.sandbox4j.spi.Availability;
 import dev.sandbox4j.spi.SeccompProgram;
 import dev.sandbox4j.spi.SyscallRule;
+import dev.sandbox4j.spi.SyscallTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +85,12 @@ public final class SeccompCompiler {
                 // resolved on the target ABI: libseccomp translates the number for the other ABIs itself
                 int nr = lib.seccomp_syscall_resolve_name_arch(arches.get(0), r.name());
                 if (nr == LibSeccomp.NR_SCMP_ERROR) {
+                    if (SyscallTable.hostProtecting(r)) {
+                        // the kernel may well have the call: a filter without this rule would let it through
+                        throw new SandboxStartException("libseccomp " + probe().reason() + " does not know the system"
+                                + " call " + r.name() + ", which the rule '" + r + "' must stop; install a newer"
+                                + " libseccomp (2.5.5 or later knows every call of the table)");
+                    }
                     skipped.add(r.name());
                     continue;
                 }

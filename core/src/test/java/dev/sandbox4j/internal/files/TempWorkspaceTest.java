@@ -19,12 +19,12 @@ class TempWorkspaceTest {
     Path tmp;
 
     @Test
-    void isNamedForTheReaperMode0755AndDeletedWithoutFollowingLinks() throws Exception {
+    void isNamedForTheReaperMode0700AndDeletedWithoutFollowingLinks() throws Exception {
         Path ws = TempWorkspace.create("abc123");
         try {
             assertThat(ws.getFileName().toString()).isEqualTo(SessionLabels.hostName(TempWorkspace.KIND, "abc123"));
             assertThat(SessionLabels.sessionOf(ws.getFileName().toString())).hasValue(SessionLabels.current());
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(ws))).isEqualTo("rwxr-xr-x");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(ws))).as("no other host user may read a sandbox's workspace").isEqualTo("rwx------");
             Path outside = Files.createDirectory(tmp.resolve("outside"));
             Files.writeString(outside.resolve("keep"), "keep");
             Files.createSymbolicLink(ws.resolve("link"), outside);

@@ -9,6 +9,7 @@ import dev.sandbox4j.BackendUnavailableException;
 import dev.sandbox4j.DataSize;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.ProcessPolicy;
 import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.UnsupportedPolicyException;
 import dev.sandbox4j.UnsupportedPolicyException.Part;
@@ -19,6 +20,7 @@ import dev.sandbox4j.spi.SandboxBackend;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -176,8 +178,13 @@ class SelectionTest {
                 "filesystem (isolated view) (needs FILESYSTEM_VIEW)", "network=none (needs NETWORK_NONE)",
                 "limits.memory=512m (needs MEMORY_LIMIT)", "limits.cpus=1.0 (needs CPU_LIMIT)",
                 "limits.pids=128 (needs PIDS_LIMIT)", "limits.fileSize=64m (needs FILE_SIZE_LIMIT)",
-                "limits.openFiles=256 (needs OPEN_FILES_LIMIT)", "process.uid=65534 (needs RUN_AS_UID)",
+                "limits.openFiles=256 (needs OPEN_FILES_LIMIT)", "limits.disk=1g (needs DISK_LIMIT)",
                 "process.isolatePids (needs PID_ISOLATION)", "process.dropCapabilities (needs DROP_CAPABILITIES)");
+        // the presets leave the uid to the sandbox's own user, which needs no capability
+        assertThat(BackendRegistry.unenforceable(plain, STRICT, HOST)).noneMatch(p -> p.startsWith("process.uid"));
+        assertThat(BackendRegistry.unenforceable(plain, STRICT.toBuilder().process(new ProcessPolicy(false,
+                OptionalInt.of(ProcessPolicy.NOBODY), false, false, Set.of())).build(), HOST))
+                .contains("process.uid=65534 (needs RUN_AS_UID)");
     }
 
     @Test

@@ -226,7 +226,8 @@ class SandboxPlanTest {
         SandboxHost plain = TestSpecs.host(p, SandboxImage.host(), ws, OWN);
         PinnedPath pinned = PinnedPath.pin(dir, "storage directory");
         SandboxHost withStorage = new SandboxHost(OWN, plain.workspace(), plain.mounts(), plain.rootfs(),
-                Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(pinned), java.util.OptionalLong.empty())));
+                Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(pinned), java.util.OptionalLong.empty())),
+                PinnedPath::pin);
         SandboxSpec spec = new SandboxSpec("sb1", SessionLabels.current(), p, SandboxImage.host(), ws, Map.of(),
                 EventSink.discard(), withStorage);
         SandboxPlan plan = SandboxPlan.session(spec, facts());
