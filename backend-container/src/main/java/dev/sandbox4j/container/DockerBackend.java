@@ -23,11 +23,16 @@ import java.util.Set;
  *
  * <p>Each sandbox: a static init of the host (tini, docker-init or catatonit) as PID 1, read-only root
  * file system, the policy's memory (swap included), CPUs, pids, file-size and open-files limits, cap-drop
- * ALL, no-new-privileges, a seccomp profile (the engine's default allowlist minus the denied calls),
+ * ALL, no-new-privileges, the seccomp profile of the sandbox's system-call table on the engine's default
+ * allowlist (for every sandbox: the set-id guard and the vsock rule apply whatever the policy),
  * network {@code none} (for network none also with engine networking disabled: a network namespace of its
  * own holding only a loopback, and no network hook for dockerd to run at every start), or the host's, the
- * policy's uid, the workspace read-write at /workspace, tmpfs
- * mounts. Images: {@link dev.sandbox4j.SandboxImage#host()} (a tiny local base image with the host's
+ * workspace read-write at /workspace, tmpfs mounts (with {@code limits.disk}: the core's size-limited
+ * storage directories instead). Every sandbox runs as its own host uid and gid ({@code SandboxSpec.host().ids()}:
+ * a fresh uid per sandbox with a root JVM), to which the workspace is handed for the sandbox's life; a
+ * container has no uid mapping, so an explicit {@code process.uid} is refused (no RUN_AS_UID). Every bind
+ * source is a pinned path's engine source: with a root JVM a private nosuid,nodev bind that no sandbox can
+ * replace with a link. Images: {@link dev.sandbox4j.SandboxImage#host()} (a tiny local base image with the host's
  * system directories mounted read-only; works offline), {@code oci(ref)} (local, else pulled with
  * progress events), {@code rootfs(tarball)} (imported once). Every container carries the
  * {@link dev.sandbox4j.spi.SessionLabels}; close() removes it, a shutdown hook removes the rest, and

@@ -39,8 +39,11 @@ import java.util.Set;
  * {@code runsc}. {@link #probe()} is available when either path is.
  *
  * <p>Claims (static, so those of the weaker path, the engine's): the host's network is not offered (no
- * NETWORK_HOST). A seccomp filter is not offered (no SYSCALL_FILTER): runsc applies the profile to the
- * container's init only, not to the engine's exec'd commands. A memory limit is enforced on the whole
+ * NETWORK_HOST). The seccomp filter of the sandbox's system-call table is installed on every sandbox: on
+ * the engine path runsc applies the OCI profile to the container's init only, so every exec'd command runs
+ * under a small static helper of this module that puts the same table (libseccomp's program, exact
+ * errnos) on itself before it executes the command. Every sandbox runs as its own host uid (no
+ * RUN_AS_UID); {@code limits.disk} is enforced with the core's storage (a root JVM). A memory limit is enforced on the whole
  * sandbox (gVisor's kernel included): a command that exceeds it gets the sandbox OOM-killed, and the
  * backend reports a limits.memory violation, ends the command with 137 and makes the sandbox again (the
  * workspace survives, tmpfs contents and running processes do not). Every gVisor sandbox runs with no

@@ -23,9 +23,13 @@ import java.util.Set;
  * the PATH). Images: {@link dev.sandbox4j.SandboxImage#host()} (default) and {@code rootfs(tarball)}.
  *
  * <p>Because the library writes the whole spec and every command descends from the init, this path
- * claims more than {@code gvisor}'s engine path: the seccomp filter (EPERM or SIGSYS; inherited from the
- * init, which is where runsc installs it), no-new-privileges and no capabilities (always, whatever the
- * policy asks; shown by gVisor's prctl/capget). Memory (the whole sandbox, gVisor's kernel included:
+ * claims more than {@code gvisor}'s engine path: no-new-privileges and no capabilities (always, whatever
+ * the policy asks; shown by gVisor's prctl/capget). The seccomp filter is the sandbox's system-call table
+ * (inherited from the init, which is where runsc installs it; every sandbox has one). This runsc answers
+ * every denial with EPERM (it ignores errnoRet), so the table's ENOSYS answers are traced calls without a
+ * tracer, which fail with ENOSYS. Every process runs as the sandbox's own host uid and gid (no
+ * RUN_AS_UID); every bind source is a pinned path's engine source, nosuid and nodev; {@code limits.disk}
+ * is enforced with the core's storage. Memory (the whole sandbox, gVisor's kernel included:
  * exceeding it OOM-kills the sandbox, the command ends with 137, a limits.memory violation is reported and
  * the sandbox is made again with the workspace kept) and CPU time are the host cgroup's; file size and open
  * files are rlimits gVisor's kernel enforces. Not claimed: a pids limit (gVisor 2022 has no pids
@@ -38,7 +42,7 @@ public final class GvisorRunscBackend implements SandboxBackend {
     private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(Capability.FILESYSTEM_VIEW,
             Capability.HIDE_PATHS, Capability.TMPFS, Capability.NETWORK_NONE, Capability.NETWORK_LOOPBACK,
             Capability.MEMORY_LIMIT, Capability.CPU_LIMIT, Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT,
-            Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL, Capability.PID_ISOLATION, Capability.RUN_AS_UID,
+            Capability.DISK_LIMIT, Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL, Capability.PID_ISOLATION,
             Capability.NO_NEW_PRIVILEGES, Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS, Capability.REAPABLE,
             Capability.IMAGE_HOST, Capability.IMAGE_ROOTFS));
 

@@ -27,7 +27,7 @@ class GvisorBackendTest {
     private static IsolationPolicy policy() {
         return IsolationPolicy.strict().toBuilder().limits(l -> l.noPidsLimit())
                 .syscalls(dev.sandbox4j.SyscallPolicy.allowAll())
-                .process(new ProcessPolicy(true, OptionalInt.of(ProcessPolicy.NOBODY), false, false, Set.of())).build();
+                .process(new ProcessPolicy(true, OptionalInt.empty(), false, false, Set.of())).build();
     }
 
     @BeforeAll
@@ -57,13 +57,25 @@ class GvisorBackendTest {
     }
 
     @Test
-    @DisplayName("what gVisor does not enforce is refused at build(): a pids limit, a syscall filter")
+    @DisplayName("what gVisor does not enforce is refused at build(): a pids limit, an explicit uid")
     void unclaimedRefused() {
         assertThatThrownBy(() -> Sandbox.builder().backend("gvisor").policy(policy().toBuilder().limits(l -> l.pids(64)).build()).build())
                 .isInstanceOf(UnsupportedPolicyException.class).hasMessageContaining("limits.pids");
-        assertThatThrownBy(() -> Sandbox.builder().backend("gvisor")
-                .policy(policy().toBuilder().syscalls(dev.sandbox4j.SyscallPolicy.defaultProfile()).build()).build())
-                .isInstanceOf(UnsupportedPolicyException.class).hasMessageContaining("syscalls");
+        assertThatThrownBy(() -> Sandbox.builder().backend("gvisor").policy(policy().toBuilder()
+                .process(new ProcessPolicy(true, OptionalInt.of(1000), false, false, Set.of())).build()).build())
+                .isInstanceOf(UnsupportedPolicyException.class).hasMessageContaining("uid");
+    }
+
+    @Test
+    @DisplayName("the policy's syscall filter reaches every command and its children through the seccomp helper"
+            + " (Seccomp: 2; syslog, denied, fails with EPERM)")
+    void syscallFilterOnEveryCommand() {
+        try (Sandbox s = Sandbox.builder().backend("gvisor").policy(policy().toBuilder()
+                .syscalls(dev.sandbox4j.SyscallPolicy.defaultProfile()).build()).build()) {
+            ExecResult r = s.exec(Command.shell("sh -c 'sh -c \"grep ^Seccomp: /proc/self/status; dmesg\"'"));
+            assertThat(r.stdout()).as("%s", r).contains("Seccomp:\t2");
+            assertThat(r.stderr()).as("dmesg calls syslog, which the default profile denies").contains("Operation not permitted");
+        }
     }
 
     @Test

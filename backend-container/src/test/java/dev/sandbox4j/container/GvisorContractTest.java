@@ -6,8 +6,8 @@ import dev.sandbox4j.testkit.SandboxContractTest;
 
 /**
  * The core contract kit against {@code gvisor}: strict() less what gVisor does not claim (pids limit,
- * seccomp filter, no-new-privileges and dropped capabilities; see {@link GvisorBackend}), on the tests' busybox image: the host's GNU ls cannot list
- * /proc/self under this gVisor (statx gives EINVAL), busybox's can.
+ * no-new-privileges and dropped capabilities; see {@link GvisorBackend}), on the tests' busybox image: the
+ * host's GNU ls cannot list /proc/self under this gVisor (statx gives EINVAL), busybox's can.
  *
  * <p>No capabilities and no-new-privileges are applied to every gVisor sandbox but not claimed (the kit
  * reads the NoNewPrivs and CapAmb lines of /proc/self/status, which gVisor's /proc does not print);

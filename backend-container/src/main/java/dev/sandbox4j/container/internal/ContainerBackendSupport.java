@@ -20,6 +20,7 @@ import dev.sandbox4j.container.internal.plan.BindMount;
 import dev.sandbox4j.container.internal.plan.ContainerPlan;
 import dev.sandbox4j.container.internal.plan.ContainerPlanner;
 import dev.sandbox4j.container.internal.reap.ContainerReaper;
+import dev.sandbox4j.container.internal.seccomp.SeccompHelper;
 import dev.sandbox4j.container.internal.session.ContainerSession;
 import dev.sandbox4j.spi.Availability;
 import dev.sandbox4j.spi.BackendSession;
@@ -144,8 +145,10 @@ public final class ContainerBackendSupport {
         EngineClient client = EngineClient.of(endpoint, kind.displayName());
         ContainerPlan plan;
         ImageResolver.Resolved image;
+        OwnPins pins = new OwnPins();
         WorkspaceAccess access = null;
         ExecAgent agent = null;
+        SeccompHelper seccomp = null;
         try {
             Optional<String> runtime = Optional.empty();
             if (kind == EngineKind.GVISOR) {
@@ -165,20 +168,40 @@ public final class ContainerBackendSupport {
                     throw new SandboxStartException(e.getMessage(), e);
                 }
             }
-            agent = useAgent(spec) ? ExecAgent.prepare(spec.sandboxId()) : null;
-            List<BindMount> extra = agent == null ? List.of()
-                    : List.of(new BindMount(agent.hostDir().toString(), ExecAgent.INSIDE, true));
-            plan = ContainerPlanner.plan(spec, kind, image.reference(), image.systemBinds(), init, "/workspace", runtime,
-                    extra);
+            List<BindMount> systemBinds = new ArrayList<>();
+            for (BindMount b : image.systemBinds()) {
+                systemBinds.add(new BindMount(pins.source(Path.of(b.hostPath()), "host image directory", b.readOnly()),
+                        b.containerPath(), b.readOnly()));
+            }
+            List<BindMount> extra = new ArrayList<>();
+            if (useAgent()) {
+                agent = ExecAgent.prepare(spec.sandboxId(), spec.host().ids());
+                extra.add(new BindMount(pins.source(agent.hostDir(), "exec agent directory", true), ExecAgent.INSIDE, true));
+            } else {
+                // gVisor: runsc filters the init only, so every exec'd command puts the sandbox's filter on itself
+                seccomp = SeccompHelper.prepare(spec.sandboxId(), spec.policy());
+                extra.add(new BindMount(pins.source(seccomp.hostDir(), "seccomp helper directory", true), SeccompHelper.INSIDE,
+                        true));
+            }
+            plan = ContainerPlanner.plan(spec, kind, image.reference(), systemBinds,
+                    pins.source(init, "static init", true), pins.source(Path.of("/dev/null"), "/dev/null", true),
+                    "/workspace", runtime, extra);
             if (agent != null) {
                 // the agent is the container's main process: no engine exec to start it
                 plan = plan.withMainCommand(ExecAgent.agentArgv());
+            }
+            if (seccomp != null) {
+                plan = plan.withCommandPrefix(SeccompHelper.commandPrefix());
             }
             access = WorkspaceAccess.grant(spec, "/workspace");
         } catch (IOException | RuntimeException e) {
             if (agent != null) {
                 agent.close();
             }
+            if (seccomp != null) {
+                seccomp.close();
+            }
+            pins.close();
             release.run();
             if (e instanceof IOException io) {
                 throw new SandboxStartException(kind.backendName() + ": cannot prepare the exec agent's directory: " + io, io);
@@ -187,15 +210,20 @@ public final class ContainerBackendSupport {
         }
         WorkspaceAccess granted = access;
         ExecAgent made = agent;
+        SeccompHelper filter = seccomp;
         ImageResolver.Resolved named = image;
-        // from here on the session releases the engine and the workspace itself, also when it fails to start
+        // from here on the session releases the engine, the pins and the workspace itself, also when it fails to start
         try {
             return ContainerSession.open(client, plan, "/workspace", spec.events(), granted.files(), Optional.ofNullable(made),
                     () -> ImageResolver.ensure(client, spec.image(), named, spec.events()), () -> {
                         if (made != null) {
                             made.close();
                         }
+                        if (filter != null) {
+                            filter.close();
+                        }
                         granted.close();
+                        pins.close();
                         release.run();
                     });
         } catch (RuntimeException e) {
@@ -224,18 +252,18 @@ public final class ContainerBackendSupport {
     }
 
     /**
-     * The in-container exec agent (a fork instead of an engine exec per command) is used where the sandbox
-     * cannot touch its control directory beyond the FIFOs: not root with capabilities, and not under gVisor,
-     * whose file proxy does not open host FIFOs (runsc --host-fifo=none).
+     * The in-container exec agent (a fork instead of an engine exec per command) is used on runc: every
+     * sandbox runs as its own unprivileged host ids, which may open the agent's FIFOs and nothing else of
+     * its control directory. Not under gVisor, whose file proxy does not open host FIFOs (runsc
+     * --host-fifo=none).
      */
-    private boolean useAgent(SandboxSpec spec) {
-        var p = spec.policy().process();
-        boolean unprivileged = (p.uid().isPresent() && p.uid().getAsInt() != 0) || p.dropCapabilities();
-        return kind != EngineKind.GVISOR && unprivileged;
+    private boolean useAgent() {
+        return kind != EngineKind.GVISOR;
     }
 
     public List<String> reap() {
         List<String> removed = new ArrayList<>(ExecAgent.reapOrphans());
+        removed.addAll(SeccompHelper.reapOrphans());
         try {
             if (kind == EngineKind.PODMAN) {
                 removed.addAll(PodmanService.reapOrphans());

@@ -51,26 +51,29 @@ public enum EngineKind {
      * kernel has no pids controller (runsc 2022 offers cpu and memory only), and the host's pids cgroup
      * counts the sandbox kernel's own threads, so reaching that limit does not fail a fork with EAGAIN but
      * kills the whole sandbox: that is no enforcement of "at most N processes", so it is not claimed.
-     * Nor is SYSCALL_FILTER: runsc applies the OCI seccomp profile (with --oci-seccomp) to the container's
-     * init and its children only; processes started through the Exec API, which is how every command runs,
-     * run without it (their /proc/self/status says Seccomp: 0). gVisor's own kernel is the syscall boundary.
-     * NO_NEW_PRIVILEGES and DROP_CAPABILITIES are not claimed although every gVisor sandbox gets both
-     * (the planner always asks for them): gVisor's /proc/self/status has no NoNewPrivs and no CapAmb line,
-     * so the contract kit cannot observe them; GvisorBackendTest proves them with prctl/capget instead.
+     * SYSCALL_FILTER is claimed by all three: runsc applies the OCI seccomp profile (with --oci-seccomp) to
+     * the container's init and its children only, and processes started through the Exec API, which is how
+     * every gVisor command runs, would run without it; so each of them runs under the seccomp helper
+     * ({@link dev.sandbox4j.container.internal.seccomp.SeccompHelper}), which puts the sandbox's system-call
+     * table on itself before it executes the command. NO_NEW_PRIVILEGES and DROP_CAPABILITIES are not
+     * claimed by gVisor although every gVisor sandbox gets both (the planner always asks for them): gVisor's
+     * /proc/self/status has no NoNewPrivs and no CapAmb line, so the contract kit cannot observe them;
+     * GvisorBackendTest proves them with prctl/capget instead.
+     * None claims RUN_AS_UID: a container shares the host's ids, so it runs as the sandbox's own host uid
+     * and cannot show another uid inside. DISK_LIMIT is claimed: with {@code limits.disk} the core puts the
+     * workspace on a size-limited storage and the tmpfs paths become binds of its directories.
      */
     public Set<Capability> capabilities() {
         Set<Capability> c = EnumSet.of(Capability.FILESYSTEM_VIEW, Capability.HIDE_PATHS, Capability.TMPFS,
                 Capability.NETWORK_NONE, Capability.NETWORK_LOOPBACK, Capability.MEMORY_LIMIT, Capability.CPU_LIMIT,
                 Capability.PIDS_LIMIT, Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT, Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL,
-                Capability.PID_ISOLATION, Capability.RUN_AS_UID, Capability.NO_NEW_PRIVILEGES,
+                Capability.DISK_LIMIT, Capability.PID_ISOLATION, Capability.NO_NEW_PRIVILEGES,
                 Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS, Capability.REAPABLE, Capability.IMAGE_HOST,
                 Capability.IMAGE_OCI, Capability.IMAGE_ROOTFS);
         if (this != GVISOR) {
             c.add(Capability.NETWORK_HOST);
         } else {
             c.remove(Capability.PIDS_LIMIT);
-            c.remove(Capability.SYSCALL_FILTER);
-            c.remove(Capability.SYSCALL_FILTER_KILL);
             c.remove(Capability.NO_NEW_PRIVILEGES);
             c.remove(Capability.DROP_CAPABILITIES);
         }

@@ -47,6 +47,16 @@ final class AgentScripts {
 
     /** The script of one command: the environment exactly, the working directory, then exec. */
     static String command(List<String> argv, Map<String, String> env, String workdir, Set<String> unset) {
+        return command(argv, env, workdir, unset, List.of());
+    }
+
+    /**
+     * The script of one command, run under {@code prefix} when it is not empty: a program (the seccomp
+     * helper) that takes a path to execute, which is then {@code /bin/sh -c 'exec "$@"'}, so the command is
+     * still looked up on the PATH.
+     */
+    static String command(List<String> argv, Map<String, String> env, String workdir, Set<String> unset,
+                          List<String> prefix) {
         StringBuilder s = new StringBuilder();
         s.append("cd -- ").append(quote(workdir)).append(" || exit 126\n");
         // after cd: the shell sets PWD and OLDPWD, which the command did not ask for
@@ -64,6 +74,18 @@ final class AgentScripts {
         s.append("command -v ").append(prog).append(" >/dev/null 2>&1 || { printf '%s\\n' ")
                 .append(quote("sandbox4j: " + argv.get(0) + ": not found")).append(" >&2; exit 127; }\n");
         StringBuilder args = new StringBuilder();
+        if (!prefix.isEmpty()) {
+            for (String a : prefix) {
+                args.append(' ').append(quote(a));
+            }
+            // the second shell sets PWD and SHLVL (and may OLDPWD) again: back to what the command asked for
+            StringBuilder inner = new StringBuilder();
+            for (String n : List.of("PWD", "OLDPWD", "SHLVL")) {
+                inner.append(env.containsKey(n) ? "export " + n + "=" + quote(env.get(n)) : "unset " + n).append("; ");
+            }
+            inner.append("exec \"$@\"");
+            args.append(" /bin/sh -c ").append(quote(inner.toString())).append(" sh");
+        }
         for (String a : argv) {
             args.append(' ').append(quote(a));
         }

@@ -1,5 +1,6 @@
 package dev.sandbox4j.container.internal.agent;
 
+import dev.sandbox4j.spi.HostIds;
 import dev.sandbox4j.spi.SandboxProcess;
 import dev.sandbox4j.spi.SessionLabels;
 import java.io.IOException;
@@ -24,9 +25,12 @@ import java.util.stream.Stream;
 
 /**
  * The JVM's side of the in-container exec agent ({@link AgentScripts}): a private control directory in
- * the temp dir ({@code sandbox4j-ctl-<session>--<sandboxId>}, mode 0755, the JVM's), shown read-only
- * inside at {@link #INSIDE}; per command a request directory with the command's script and five FIFOs,
- * and its id written to the agent's request FIFO. Thread-safe.
+ * the temp dir ({@code sandbox4j-ctl-<session>--<sandboxId>}, mode 0711, the JVM's), shown inside at
+ * {@link #INSIDE}; per command a request directory (0711, the JVM's) with the command's script and five
+ * FIFOs, and its id written to the agent's request FIFO. Every file and FIFO in it belongs to the
+ * sandbox's host ids with mode 0600: the sandbox opens them by name (the directories grant search only,
+ * so it can neither list, create, rename nor replace an entry), the JVM (their owner, or root) opens them
+ * too, and no other host user can read a command's stdin or write its output. Thread-safe.
  */
 public final class ExecAgent implements AutoCloseable {
     /** A process of the agent that close() can end at once. */
@@ -54,25 +58,65 @@ public final class ExecAgent implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path dir;
+    private final HostIds ids;
+    /** Whether the files are handed to {@link #ids} (a root JVM; otherwise they are the JVM's own ids). */
+    private final boolean handOver;
+    /** What every command runs under (the seccomp helper); empty: nothing. */
+    private volatile List<String> commandPrefix = List.of();
     private final AtomicLong counter = new AtomicLong();
     private final Object writeLock = new Object();
     private volatile FileChannel requests;
     private volatile FifoEnd readyEnd;
     private volatile boolean dead;
 
-    private ExecAgent(Path dir) {
+    private ExecAgent(Path dir, HostIds ids, boolean handOver) {
         this.dir = dir;
+        this.ids = ids;
+        this.handOver = handOver;
     }
 
-    /** Makes the control directory and the request FIFO; the agent itself is started by the session. */
-    public static ExecAgent prepare(String sandboxId) throws IOException {
+    /**
+     * Makes the control directory and the request FIFO; the agent itself is started by the session.
+     *
+     * @param ids the sandbox's host ids, which the agent runs as
+     */
+    public static ExecAgent prepare(String sandboxId, HostIds ids) throws IOException {
         Path d = Path.of(System.getProperty("java.io.tmpdir")).toRealPath().resolve(SessionLabels.hostName("ctl", sandboxId));
-        Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-        LibC.mkfifo(d.resolve("requests"), 0644);
-        // written by the agent (the container's user), read by the JVM: others may write, nobody else read
-        LibC.mkfifo(d.resolve("ready"), 0622);
-        return new ExecAgent(d);
+        Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx--x--x"));
+        int jvm = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        ExecAgent agent = new ExecAgent(d, ids, jvm == 0 && ids.uid() != jvm);
+        try {
+            agent.fifo(d.resolve("requests"));
+            agent.fifo(d.resolve("ready"));
+        } catch (IOException | RuntimeException e) {
+            deleteDir(d);
+            throw e;
+        }
+        return agent;
+    }
+
+    /** A FIFO of mode 0600 that belongs to the sandbox's ids. */
+    private void fifo(Path p) throws IOException {
+        LibC.mkfifo(p, 0600);
+        own(p);
+    }
+
+    /** Gives {@code p}, which the JVM just made in its own directory, to the sandbox's ids. */
+    private void own(Path p) throws IOException {
+        if (handOver) {
+            Files.setAttribute(p, "unix:uid", ids.uid(), LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(p, "unix:gid", ids.gid(), LinkOption.NOFOLLOW_LINKS);
+        }
+    }
+
+    /**
+     * Runs every command of this agent under {@code prefix}: a program that takes a path to execute and its
+     * argv (the seccomp helper and its filter program).
+     */
+    public ExecAgent commandPrefix(List<String> prefix) {
+        this.commandPrefix = List.copyOf(prefix);
+        return this;
     }
 
     /** The host control directory, to bind-mount read-only at {@link #INSIDE}. */
@@ -154,13 +198,14 @@ public final class ExecAgent implements AutoCloseable {
         String id = Long.toString(counter.incrementAndGet(), 36) + HexFormat.of().formatHex(randomBytes());
         Path req = dir.resolve(id);
         Files.createDirectory(req);
-        Files.setPosixFilePermissions(req, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(req, PosixFilePermissions.fromString("rwx--x--x"));
         Path cmd = req.resolve("cmd");
-        Files.writeString(cmd, AgentScripts.command(argv, env, workdir, unset), StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(cmd, PosixFilePermissions.fromString("rw-r--r--"));
-        LibC.mkfifo(req.resolve("in"), 0644);
-        for (String f : List.of("out", "err", "pid", "exit")) {
-            LibC.mkfifo(req.resolve(f), 0622);
+        // 0600 from its creation: the script holds the command's environment
+        Files.createFile(cmd, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(cmd, AgentScripts.command(argv, env, workdir, unset, commandPrefix), StandardCharsets.UTF_8);
+        own(cmd);
+        for (String f : List.of("in", "out", "err", "pid", "exit")) {
+            fifo(req.resolve(f));
         }
         AgentProcess p = new AgentProcess(req, tag, killer, lastResort);
         try {

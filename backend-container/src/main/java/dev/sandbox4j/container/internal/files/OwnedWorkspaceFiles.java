@@ -27,9 +27,9 @@ import java.util.List;
  * The workspace's files for a container whose user is not the JVM's: the core's own host-side files API
  * (reached through a {@code none} sandbox on the same directory: it refuses {@code ..}, absolute paths
  * outside the workspace and symlinks, and never follows one), plus one step the core does not take:
- * what it creates is handed to the sandbox's uid, so that the sandboxed user (65534 by default, which
- * the container does not map to the JVM's user as a user namespace would) can change what the caller
- * put there. The hand-over walks from the workspace root through directories opened without following
+ * what it creates is handed to the sandbox's host ids, so that the sandboxed user (a host uid of the
+ * sandbox's own, which the container does not map to the JVM's user as a user namespace would) can change
+ * what the caller put there. The hand-over walks from the workspace root through directories opened without following
  * symlinks and changes the owner of entries only (lchown semantics), so a symlink the sandbox plants
  * cannot redirect it to a host file. Thread-safe.
  */
@@ -45,15 +45,15 @@ public final class OwnedWorkspaceFiles implements SandboxFiles, AutoCloseable {
     private Sandbox host;
     private boolean closed;
 
-    /** Files of {@code workspace} (seen inside at {@code inside}) handed to {@code uid:uid}. */
-    public OwnedWorkspaceFiles(Path workspace, String inside, int uid) {
+    /** Files of {@code workspace} (seen inside at {@code inside}) handed to {@code uid:gid}. */
+    public OwnedWorkspaceFiles(Path workspace, String inside, int uid, int gid) {
         try {
             this.root = workspace;
             this.inside = inside;
             var lookup = workspace.getFileSystem().getUserPrincipalLookupService();
             this.jvmOwner = lookup.lookupPrincipalByName(Files.getAttribute(Path.of("/proc/self"), "unix:uid").toString());
             this.owner = lookup.lookupPrincipalByName(Integer.toString(uid));
-            this.group = lookup.lookupPrincipalByGroupName(Integer.toString(uid));
+            this.group = lookup.lookupPrincipalByGroupName(Integer.toString(gid));
         } catch (IOException e) {
             throw new FileAccessException("workspace " + workspace + ": cannot prepare files for uid " + uid + ": " + e, e);
         }

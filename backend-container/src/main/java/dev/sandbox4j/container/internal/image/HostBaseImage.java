@@ -82,7 +82,11 @@ public final class HostBaseImage {
         }
     }
 
-    /** The host paths bound in read-only: /usr, the real top-level library/program dirs, the /etc basics. */
+    /**
+     * The host paths bound in read-only: /usr, the real top-level library/program dirs, the /etc basics.
+     * An /etc entry that is a symbolic link (/etc/localtime) is bound from its target, resolved here once:
+     * a backend pins every source without following links.
+     */
     public static List<BindMount> systemBinds() {
         List<BindMount> binds = new ArrayList<>();
         binds.add(new BindMount("/usr", "/usr", true));
@@ -94,7 +98,11 @@ public final class HostBaseImage {
         for (String e : ETC_ENTRIES) {
             Path p = Path.of("/etc", e);
             if (Files.exists(p)) {
-                binds.add(new BindMount(p.toString(), p.toString(), true));
+                try {
+                    binds.add(new BindMount(p.toRealPath().toString(), p.toString(), true));
+                } catch (IOException gone) {
+                    // removed meanwhile: nothing to bind
+                }
             }
         }
         return binds;

@@ -7,6 +7,7 @@ import dev.sandbox4j.NetworkPolicy;
 import dev.sandbox4j.ProcessPolicy;
 import dev.sandbox4j.ResourceLimits;
 import dev.sandbox4j.container.internal.EngineKind;
+import dev.sandbox4j.spi.SandboxHost;
 import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.spi.SessionLabels;
 import java.nio.file.Files;
@@ -23,16 +24,25 @@ import java.util.OptionalLong;
  * Policy to {@link ContainerPlan}, with no engine call: every mapping in one place, unit-tested.
  *
  * <ul>
+ *   <li>user: the sandbox's host ids ({@code spec.host().ids()}, {@code uid:gid}): a container shares the
+ *       host's ids, so every sandbox runs as a host uid of its own (a root JVM) and {@code id -u} inside
+ *       prints it; there is no uid mapping, so RUN_AS_UID is not claimed;</li>
+ *   <li>host paths: every bind source is an {@link dev.sandbox4j.spi.PinnedPath#engineSource} (the
+ *       workspace, the policy's mounts, the disk storage's directories from {@code spec.host()}; the
+ *       backend's own binds pinned by the caller), never a path an engine would resolve through a link
+ *       the sandbox planted;</li>
  *   <li>memory: the limit, and memory-swap equal to it (no swap beyond the limit);</li>
  *   <li>cpus: nano CPUs; pids: the pids limit;</li>
  *   <li>fileSize and openFiles: the {@code fsize} and {@code nofile} rlimits (soft = hard);</li>
  *   <li>a read-only root file system always; writable places are the workspace, read-write mounts and
- *       tmpfs mounts (mode 1777, exec allowed, size capped at the memory limit or 512 MiB);</li>
+ *       the tmpfs paths: with {@code limits.disk}, binds of the disk storage's directories (so that they
+ *       and the workspace, which lies on the same storage, share the one limit), else tmpfs mounts (mode
+ *       1777, exec allowed, size capped at the memory limit or 512 MiB);</li>
  *   <li>hidden paths: a file is covered by a read-only bind of /dev/null, a directory by an empty
  *       read-only tmpfs of mode 0;</li>
  *   <li>dropCapabilities: cap-drop ALL plus cap-add of the kept ones; noNewPrivileges: the security
- *       option (gVisor: both always); syscalls: a seccomp profile from {@link SeccompProfiles}; uid: user
- *       {@code uid:uid};</li>
+ *       option (gVisor: both always); syscalls: the seccomp profile of the sandbox's system-call table
+ *       ({@link SeccompProfiles#forSandbox}), for every sandbox;</li>
  *   <li>network none and loopback: the engine's {@code none} network (a loopback of the sandbox's own and
  *       nothing else); host: the host's network. On a Docker engine, none is also {@code NetworkDisabled}:
  *       runc then makes the container's new network namespace itself (its loopback is up, nothing else is
@@ -55,16 +65,19 @@ public final class ContainerPlanner {
     }
 
     /**
-     * @param systemBinds      what the image needs bound in (the host's system dirs for {@link dev.sandbox4j.SandboxImage#host()})
-     * @param initBinary       the host's static init
+     * @param systemBinds      what the image needs bound in (the host's system dirs for {@link dev.sandbox4j.SandboxImage#host()}),
+     *                         sources already pinned
+     * @param initSource       the engine source of the host's static init
+     * @param devNull          the engine source of /dev/null, to cover hidden files
      * @param workspacePath    where the workspace appears inside
      * @param runtime          the engine's OCI runtime to use (runsc for gVisor); empty: its default
-     * @param extraBinds       mounts of the backend's own (the exec agent's control directory)
+     * @param extraBinds       mounts of the backend's own (the exec agent's control directory), sources already pinned
      */
     public static ContainerPlan plan(SandboxSpec spec, EngineKind kind, String imageRef, List<BindMount> systemBinds,
-                                     Path initBinary, String workspacePath, Optional<String> runtime,
+                                     String initSource, String devNull, String workspacePath, Optional<String> runtime,
                                      List<BindMount> extraBinds) {
         IsolationPolicy policy = spec.policy();
+        SandboxHost host = spec.host();
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(SessionLabels.LIBRARY_KEY, SessionLabels.LIBRARY);
         labels.put(SessionLabels.SESSION_KEY, spec.sessionLabel());
@@ -78,10 +91,11 @@ public final class ContainerPlanner {
         }
         for (Mount m : fs.mounts()) {
             // a policy mount at the same place as an image mount replaces it (readOnly("/usr") is the usual case)
-            binds.put(m.sandboxPath(), new BindMount(m.hostPath().toString(), m.sandboxPath(), !m.writable()));
+            String source = host.mount(fs.mounts(), m).engineSource(!m.writable()).toString();
+            binds.put(m.sandboxPath(), new BindMount(source, m.sandboxPath(), !m.writable()));
         }
-        binds.put(workspacePath, new BindMount(spec.workspace().toString(), workspacePath, false));
-        binds.put(INIT_PATH, new BindMount(initBinary.toString(), INIT_PATH, true));
+        binds.put(workspacePath, new BindMount(host.workspace().engineSource(false).toString(), workspacePath, false));
+        binds.put(INIT_PATH, new BindMount(initSource, INIT_PATH, true));
         for (BindMount b : extraBinds) {
             binds.put(b.containerPath(), b);
         }
@@ -89,13 +103,19 @@ public final class ContainerPlanner {
         ResourceLimits limits = policy.limits();
         Map<String, String> tmpfs = new LinkedHashMap<>();
         long tmpfsBytes = limits.memory().map(m -> m.bytes()).orElse(DEFAULT_TMPFS_BYTES);
-        for (String t : fs.tmpfs()) {
-            tmpfs.put(t, "rw,exec,nosuid,nodev,size=" + tmpfsBytes + ",mode=1777");
+        for (int i = 0; i < fs.tmpfs().size(); i++) {
+            String t = fs.tmpfs().get(i);
+            if (host.storage().isPresent()) {
+                String source = host.storage().get().tmpfsDirs().get(i).engineSource(false).toString();
+                binds.put(t, new BindMount(source, t, false));
+            } else {
+                tmpfs.put(t, "rw,exec,nosuid,nodev,size=" + tmpfsBytes + ",mode=1777");
+            }
         }
         boolean hostImage = !systemBinds.isEmpty();
         for (String h : fs.hidden()) {
             if (hostImage && Files.isRegularFile(Path.of(h), LinkOption.NOFOLLOW_LINKS)) {
-                binds.put(h, new BindMount("/dev/null", h, true));
+                binds.put(h, new BindMount(devNull, h, true));
             } else {
                 tmpfs.put(h, "ro,nosuid,nodev,noexec,size=4096,mode=0");
             }
@@ -120,10 +140,9 @@ public final class ContainerPlanner {
         if (p.noNewPrivileges() || alwaysLocked) {
             securityOpts.add("no-new-privileges");
         }
-        if (policy.syscalls().filters()) {
-            securityOpts.add("seccomp=" + SeccompProfiles.forPolicy(policy.syscalls()));
-        }
-        String user = p.uid().isPresent() ? p.uid().getAsInt() + ":" + p.uid().getAsInt() : "";
+        securityOpts.add("seccomp=" + (kind == EngineKind.GVISOR ? SeccompProfiles.forRunsc(policy)
+                : SeccompProfiles.forSandbox(policy)));
+        String user = host.ids().uid() + ":" + host.ids().gid();
         String network = switch (policy.network().mode()) {
             case NONE, LOOPBACK -> "none";
             case HOST -> "host";
@@ -138,7 +157,7 @@ public final class ContainerPlanner {
         String name = containerName(spec.sandboxId());
         return new ContainerPlan(name, imageRef, labels,
                 List.of(INIT_PATH, "--", "sleep", "2147483647"), user, new ArrayList<>(binds.values()), tmpfs, memory,
-                cpus, pids, ulimits, true, capDrop, capAdd, securityOpts, network, networkDisabled, runtime);
+                cpus, pids, ulimits, true, capDrop, capAdd, securityOpts, network, networkDisabled, runtime, List.of());
     }
 
     /** {@code sandbox4j-ctr-<session>--<sandboxId>}, with characters an engine refuses replaced. */

@@ -4,39 +4,63 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sandbox4j.SyscallPolicy;
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.spi.SyscallRule;
+import dev.sandbox4j.spi.SyscallTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Turns a {@link SyscallPolicy} into the seccomp JSON an engine takes ({@code --security-opt seccomp=...}).
+ * The seccomp JSON an engine takes ({@code --security-opt seccomp=...}) for a sandbox: generated from
+ * {@link SyscallTable#forSandbox}, the one system-call table, for every sandbox (also when the policy does
+ * not filter: the set-id guard and the network rules apply always).
  *
- * <p>The design choice: an engine's own default profile is an allowlist (everything not named fails with
- * ENOSYS), and a custom profile <em>replaces</em> it. A profile of "allow all but the denied names" would
- * therefore be weaker than what the engine does with no profile at all. So the generated profile is the
- * engine default (containers/common's copy of Moby's profile, shipped as a resource) with the policy's
- * denied names removed from every allow rule and denied by one rule of their own (EPERM, or kill the
- * process). Calls the default already refuses stay refused: the sandbox is at least as tight as the
- * engine's default and every denied name fails exactly as the policy says. Names the kernel or libseccomp
- * does not know are skipped by the runtime (runc, runsc), as the policy allows.
+ * <p>An engine's own default profile is an allowlist (everything not named fails), and a custom profile
+ * <em>replaces</em> it: a profile of the table's rules alone would be weaker than what the
+ * engine does with no profile at all. So the profile is built on the engine default (containers/common's
+ * copy of Moby's profile, shipped as a resource):
+ * <ol>
+ *   <li>every name the table has a rule for leaves every rule of the base (the base's own conditional
+ *       rules for it included, such as Moby's clone and clone3 rules, and its EINVAL for audit netlink
+ *       sockets, whose messages the kernel refuses anyway without CAP_AUDIT_WRITE), so that no base rule
+ *       can contradict the table's;</li>
+ *   <li>the table's rules come first, one rule each: its denials (EPERM, ENOSYS, or kill the process) with
+ *       their argument tests, and its {@link SyscallRule.Verdict#ALLOW} complements, but a complement only
+ *       for a name that the base allowed to a process without capabilities: a call the engine's default
+ *       refuses stays refused, so the sandbox is at least as tight as the engine's default;</li>
+ *   <li>then the rest of the base.</li>
+ * </ol>
+ * The default errno is EPERM, as Docker 20.10 applies any custom profile (it drops {@code defaultErrnoRet});
+ * for Podman too, so that runc skips the table's EPERM denials, redundant in an allowlist whose ALLOW
+ * rules exclude them: loaded with their complements they collide in libseccomp's i386 mirror of the
+ * socket calls onto {@code socketcall} (EEXIST, and Podman cannot start the container). The table's
+ * ENOSYS answers (clone3, openat2, io_uring) are rules of their own and keep their errno.
+ * A rule's tests are on distinct arguments (the runtimes AND those; runc would OR tests on the same
+ * argument), which {@link #forRules} checks. A masked test is written as the runtimes read it:
+ * {@code value} the mask, {@code valueTwo} the value. Names the kernel or libseccomp does not know are
+ * skipped by the runtime, and such a call gets the default (EPERM).
  *
- * <p>A profile is some 30 KB of JSON, the same for every sandbox of one policy: the last few are kept per
- * JVM, keyed by the whole (immutable) {@link SyscallPolicy}, so two policies never share one. Thread-safe.
+ * <p>A profile is some 30 KB of JSON, the same for every sandbox of one rule list: the last few are kept
+ * per JVM, keyed by the whole (immutable) list. Thread-safe.
  */
 public final class SeccompProfiles {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String BASE = "engine-default-seccomp.json";
     private static volatile JsonNode base;
-    /** Profiles of the last {@value #CACHED} policies, least recently used first. */
+    /** Profiles of the last {@value #CACHED} rule lists, least recently used first. */
     static final int CACHED = 16;
-    private static final Map<SyscallPolicy, String> PROFILES = new LinkedHashMap<>(CACHED * 2, 0.75f, true) {
+    private static final Map<List<SyscallRule>, String> PROFILES = new LinkedHashMap<>(CACHED * 2, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<SyscallPolicy, String> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<List<SyscallRule>, String> eldest) {
             return size() > CACHED;
         }
     };
@@ -44,17 +68,55 @@ public final class SeccompProfiles {
     private SeccompProfiles() {
     }
 
-    /** The profile JSON for {@code policy}; only call when {@code policy.filters()}. */
-    public static String forPolicy(SyscallPolicy policy) {
+    /** The profile JSON for a sandbox with {@code policy}: the engine default with {@code SyscallTable.forSandbox(policy)}. */
+    public static String forSandbox(IsolationPolicy policy) {
+        return forRules(SyscallTable.forSandbox(policy));
+    }
+
+    /**
+     * {@link #forSandbox} in the form this runsc (gVisor 2022) takes: it refuses {@code SCMP_ACT_KILL_PROCESS}
+     * (the whole spec) and knows {@code SCMP_ACT_KILL}, which ends the calling thread; and it answers every
+     * ERRNO rule with EPERM whatever its errnoRet, so an ENOSYS denial becomes {@code SCMP_ACT_TRACE}: a call
+     * traced with no tracer fails with ENOSYS (seccomp(2)), which makes the C library fall back (clone3 to
+     * clone). Only a tracer with PTRACE_O_TRACESECCOMP in the same sandbox could resume such a call (the
+     * default profile denies ptrace), and then gVisor's own kernel answers it: it has neither clone3 nor
+     * openat2, and its io_uring runs no open. The commands of every gVisor sandbox run under the seccomp
+     * helper besides, whose program has the table's exact answers.
+     */
+    public static String forRunsc(IsolationPolicy policy) {
+        try {
+            ObjectNode profile = (ObjectNode) JSON.readTree(forSandbox(policy));
+            for (JsonNode rule : profile.path("syscalls")) {
+                ObjectNode r = (ObjectNode) rule;
+                String action = r.path("action").asText();
+                if (action.equals("SCMP_ACT_KILL_PROCESS")) {
+                    r.put("action", "SCMP_ACT_KILL");
+                } else if (action.equals("SCMP_ACT_ERRNO") && r.path("errnoRet").asInt(SyscallTable.EPERM) == SyscallTable.ENOSYS) {
+                    r.put("action", "SCMP_ACT_TRACE");
+                }
+            }
+            return JSON.writeValueAsString(profile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The profile JSON for {@code rules} (a {@link SyscallTable} list) on the engine default.
+     *
+     * @throws IllegalArgumentException for a rule with two tests on one argument, which a runtime would not AND
+     */
+    public static String forRules(List<SyscallRule> rules) {
+        List<SyscallRule> key = List.copyOf(rules);
         synchronized (PROFILES) {
-            String known = PROFILES.get(policy);
+            String known = PROFILES.get(key);
             if (known != null) {
                 return known;
             }
         }
-        String made = build(policy);
+        String made = build(key);
         synchronized (PROFILES) {
-            PROFILES.put(policy, made);
+            PROFILES.put(key, made);
         }
         return made;
     }
@@ -66,33 +128,33 @@ public final class SeccompProfiles {
         }
     }
 
-    private static String build(SyscallPolicy policy) {
+    private static String build(List<SyscallRule> rules) {
         ObjectNode profile = baseProfile().deepCopy();
-        ArrayNode kept = JSON.createArrayNode();
+        Set<String> allowedByBase = allowedWithoutCapabilities(profile);
+        Set<String> tabled = new HashSet<>();
+        rules.forEach(r -> tabled.add(r.name()));
+        ArrayNode out = JSON.createArrayNode();
+        for (SyscallRule r : rules) {
+            if (r.verdict() == SyscallRule.Verdict.ALLOW && !allowedByBase.contains(r.name())) {
+                continue;
+            }
+            out.add(rule(r));
+        }
         for (JsonNode rule : profile.withArray("syscalls")) {
             ArrayNode names = JSON.createArrayNode();
             for (JsonNode n : rule.path("names")) {
-                if (!policy.denied().contains(n.asText())) {
+                if (!tabled.contains(n.asText())) {
                     names.add(n);
                 }
             }
             if (!names.isEmpty()) {
                 ((ObjectNode) rule).set("names", names);
-                kept.add(rule);
+                out.add(rule);
             }
         }
-        ObjectNode deny = JSON.createObjectNode();
-        ArrayNode denied = deny.putArray("names");
-        new TreeSet<>(policy.denied()).forEach(denied::add);
-        if (policy.action() == SyscallPolicy.Action.KILL) {
-            deny.put("action", "SCMP_ACT_KILL_PROCESS");
-        } else {
-            deny.put("action", "SCMP_ACT_ERRNO");
-            deny.put("errnoRet", 1);
-        }
-        deny.put("comment", "sandbox4j: denied by the policy");
-        kept.add(deny);
-        profile.set("syscalls", kept);
+        profile.set("syscalls", out);
+        profile.put("defaultErrnoRet", SyscallTable.EPERM);
+        profile.put("defaultErrno", "EPERM");
         try {
             return JSON.writeValueAsString(profile);
         } catch (IOException e) {
@@ -100,22 +162,57 @@ public final class SeccompProfiles {
         }
     }
 
-    /** The names the base profile allows for a process without capabilities (for tests and diagnostics). */
-    public static TreeSet<String> allowedWithoutCapabilities(String profileJson) {
-        TreeSet<String> out = new TreeSet<>();
-        try {
-            for (JsonNode rule : JSON.readTree(profileJson).path("syscalls")) {
-                boolean needsCaps = rule.path("includes").path("caps").size() > 0;
-                if ("SCMP_ACT_ALLOW".equals(rule.path("action").asText()) && !needsCaps) {
-                    for (Iterator<JsonNode> it = rule.path("names").elements(); it.hasNext(); ) {
-                        out.add(it.next().asText());
-                    }
+    /** One table rule in the engine's form. */
+    private static ObjectNode rule(SyscallRule r) {
+        ObjectNode o = JSON.createObjectNode();
+        o.putArray("names").add(r.name());
+        switch (r.verdict()) {
+            case ALLOW -> o.put("action", "SCMP_ACT_ALLOW");
+            case ERRNO -> o.put("action", "SCMP_ACT_ERRNO").put("errnoRet", r.errno());
+            case KILL_PROCESS -> o.put("action", "SCMP_ACT_KILL_PROCESS");
+        }
+        ArrayNode args = o.putArray("args");
+        Set<Integer> indexes = new HashSet<>();
+        for (SyscallRule.ArgTest t : r.when()) {
+            if (!indexes.add(t.index())) {
+                throw new IllegalArgumentException("syscall rule " + r + " tests argument " + t.index() + " twice; an"
+                        + " engine's runtime would OR such tests, so the table must not have them");
+            }
+            ObjectNode a = args.addObject().put("index", t.index());
+            switch (t.op()) {
+                case MASKED_EQ -> a.put("value", t.mask()).put("valueTwo", t.value()).put("op", "SCMP_CMP_MASKED_EQ");
+                case EQ -> a.put("value", t.value()).put("valueTwo", 0).put("op", "SCMP_CMP_EQ");
+                case NE -> a.put("value", t.value()).put("valueTwo", 0).put("op", "SCMP_CMP_NE");
+            }
+        }
+        o.put("comment", "sandbox4j: " + r.reason());
+        return o;
+    }
+
+    /**
+     * The names an ALLOW rule of {@code profile} gives to a process without capabilities (a rule that
+     * includes no capability; with or without argument tests), for every architecture.
+     */
+    static Set<String> allowedWithoutCapabilities(JsonNode profile) {
+        Set<String> out = new LinkedHashSet<>();
+        for (JsonNode rule : profile.path("syscalls")) {
+            boolean needsCaps = rule.path("includes").path("caps").size() > 0;
+            if ("SCMP_ACT_ALLOW".equals(rule.path("action").asText()) && !needsCaps) {
+                for (Iterator<JsonNode> it = rule.path("names").elements(); it.hasNext(); ) {
+                    out.add(it.next().asText());
                 }
             }
+        }
+        return out;
+    }
+
+    /** The names a profile allows for a process without capabilities (for tests and diagnostics). */
+    public static TreeSet<String> allowedWithoutCapabilities(String profileJson) {
+        try {
+            return new TreeSet<>(allowedWithoutCapabilities(JSON.readTree(profileJson)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out;
     }
 
     private static JsonNode baseProfile() {

@@ -2,7 +2,6 @@ package dev.sandbox4j.container.internal.runsc;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -14,16 +13,17 @@ import java.util.OptionalLong;
  * @param cgroupsPath  the host cgroup (v1: the same name under every controller), named with the session
  * @param args         the init's argv (the host's static init, then the exec agent)
  * @param env          the init's environment, {@code NAME=value}
- * @param uid          uid and gid of every process inside
+ * @param uid          uid of every process inside: the sandbox's host uid
+ * @param gid          its gid: the sandbox's host gid
  * @param mounts       in the order they are made: parents before children
  * @param rlimits      the init's rlimits, inherited by every command
  * @param memoryBytes  the memory limit of the whole sandbox (gVisor's kernel included); swap the same
  * @param cpuQuotaUs   CPU time per {@link #CPU_PERIOD_US}
- * @param seccomp      the {@code linux.seccomp} object, when the policy filters
+ * @param seccomp      the {@code linux.seccomp} object of the sandbox's system-call table (every sandbox has one)
  */
-record BundlePlan(String containerId, String cgroupsPath, List<String> args, List<String> env, int uid,
+record BundlePlan(String containerId, String cgroupsPath, List<String> args, List<String> env, int uid, int gid,
                   List<OciMount> mounts, List<Rlimit> rlimits, OptionalLong memoryBytes, OptionalLong cpuQuotaUs,
-                  Optional<ObjectNode> seccomp) {
+                  ObjectNode seccomp) {
     static final long CPU_PERIOD_US = 100_000;
 
     BundlePlan {

@@ -40,7 +40,7 @@ final class BundleWriter {
         c.put("ociVersion", "1.0.2");
         ObjectNode process = c.putObject("process");
         process.put("terminal", false);
-        process.putObject("user").put("uid", plan.uid()).put("gid", plan.uid());
+        process.putObject("user").put("uid", plan.uid()).put("gid", plan.gid());
         plan.args().forEach(process.putArray("args")::add);
         plan.env().forEach(process.putArray("env")::add);
         process.put("cwd", "/");
@@ -67,7 +67,7 @@ final class BundleWriter {
         ObjectNode res = linux.putObject("resources");
         plan.memoryBytes().ifPresent(b -> res.putObject("memory").put("limit", b).put("swap", b));
         plan.cpuQuotaUs().ifPresent(q -> res.putObject("cpu").put("quota", q).put("period", BundlePlan.CPU_PERIOD_US));
-        plan.seccomp().ifPresent(s -> linux.set("seccomp", s));
+        linux.set("seccomp", plan.seccomp());
         return c;
     }
 

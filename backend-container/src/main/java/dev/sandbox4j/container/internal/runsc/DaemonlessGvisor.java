@@ -2,11 +2,13 @@ package dev.sandbox4j.container.internal.runsc;
 
 import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.container.internal.OwnPins;
 import dev.sandbox4j.container.internal.WorkspaceAccess;
 import dev.sandbox4j.container.internal.agent.ExecAgent;
 import dev.sandbox4j.container.internal.image.HostBaseImage;
 import dev.sandbox4j.container.internal.image.HostBinaries;
 import dev.sandbox4j.container.internal.plan.BindMount;
+import dev.sandbox4j.container.internal.seccomp.SeccompHelper;
 import dev.sandbox4j.spi.Availability;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.SandboxSpec;
@@ -16,6 +18,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -81,31 +84,53 @@ public final class DaemonlessGvisor {
             throw new SandboxStartException("gvisor: process.keepCapabilities " + spec.policy().process().keepCapabilities()
                     + " cannot be kept: a daemonless gVisor sandbox always runs without capabilities; fix: keep none");
         }
-        int uid = spec.policy().process().uid().orElse(0);
         Path dir = RunscReaper.tmp().resolve(BundlePlanner.name(spec.sandboxId()));
+        OwnPins pins = new OwnPins();
+        SeccompHelper seccomp = null;
         ExecAgent agent = null;
         WorkspaceAccess ws = null;
-        BundlePlan plan;
+        RunscSession.AgentMaker maker;
+        RunscSession.AgentMaker.Made first;
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
             Path rootfs = Files.createDirectories(dir.resolve("bundle").resolve("rootfs"));
             Files.setPosixFilePermissions(rootfs, PosixFilePermissions.fromString("rwxr-xr-x"));
-            List<BindMount> systemBinds = List.of();
+            List<BindMount> imageBinds = List.of();
             if (spec.image() instanceof SandboxImage.Rootfs r) {
                 try (InputStream in = Files.newInputStream(r.tarball())) {
                     BundleWriter.unpack(in, rootfs);
                 }
             } else if (spec.image() instanceof SandboxImage.Host) {
                 BundleWriter.unpack(HostBaseImage.tar(), rootfs);
-                systemBinds = HostBaseImage.systemBinds();
+                imageBinds = HostBaseImage.systemBinds();
             } else {
                 throw new SandboxStartException("gvisor: the image " + spec.image() + " is not one this backend takes; fix:"
                         + " use SandboxImage.host() or SandboxImage.rootfs(tarball)");
             }
-            agent = ExecAgent.prepare(spec.sandboxId());
-            plan = BundlePlanner.plan(spec, systemBinds, init, agent.hostDir(), WORKSPACE);
-            BundleWriter.write(plan, dir.resolve("bundle"));
-            ws = WorkspaceAccess.grant(spec.workspace(), uid, WORKSPACE);
+            List<BindMount> systemBinds = new ArrayList<>();
+            for (BindMount b : imageBinds) {
+                systemBinds.add(new BindMount(pins.source(Path.of(b.hostPath()), "host image directory", b.readOnly()),
+                        b.containerPath(), b.readOnly()));
+            }
+            String initSource = pins.source(init, "static init", true);
+            String devNull = pins.source(Path.of("/dev/null"), "/dev/null", true);
+            seccomp = SeccompHelper.prepare(spec.sandboxId(), spec.policy());
+            String seccompSource = pins.source(seccomp.hostDir(), "seccomp helper directory", true);
+            maker = () -> {
+                ExecAgent a = ExecAgent.prepare(spec.sandboxId(), spec.host().ids()).commandPrefix(SeccompHelper.commandPrefix());
+                try {
+                    BundlePlan plan = BundlePlanner.plan(spec, systemBinds, initSource,
+                            pins.source(a.hostDir(), "exec agent directory", false), devNull, seccompSource, WORKSPACE);
+                    BundleWriter.write(plan, dir.resolve("bundle"));
+                    return new RunscSession.AgentMaker.Made(a, plan);
+                } catch (IOException | RuntimeException e) {
+                    a.close();
+                    throw e;
+                }
+            };
+            first = maker.make();
+            agent = first.agent();
+            ws = WorkspaceAccess.grant(spec, WORKSPACE);
         } catch (IOException | RuntimeException e) {
             if (agent != null) {
                 agent.close();
@@ -113,13 +138,21 @@ public final class DaemonlessGvisor {
             if (ws != null) {
                 ws.close();
             }
+            pins.close();
+            if (seccomp != null) {
+                seccomp.close();
+            }
             ExecAgent.deleteDir(dir);
             if (e instanceof SandboxStartException se) {
                 throw se;
             }
             throw new SandboxStartException("gvisor: cannot prepare the OCI bundle in " + dir + ": " + e, e);
         }
-        return RunscSession.start(runsc, init, spec.sandboxId(), dir, plan, WORKSPACE, spec.events(), ws, agent);
+        SeccompHelper filter = seccomp;
+        return RunscSession.start(runsc, init, spec.sandboxId(), dir, first, WORKSPACE, spec.events(), ws, maker, () -> {
+            pins.close();
+            filter.close();
+        });
     }
 
     /** Removes what daemonless sandboxes of dead JVMs left; one line per thing removed. Never throws. */
@@ -127,6 +160,7 @@ public final class DaemonlessGvisor {
         try {
             List<String> removed = new java.util.ArrayList<>(RunscReaper.reap(Runsc.find(runscName)));
             removed.addAll(ExecAgent.reapOrphans());
+            removed.addAll(SeccompHelper.reapOrphans());
             return removed;
         } catch (RuntimeException e) {
             return List.of();

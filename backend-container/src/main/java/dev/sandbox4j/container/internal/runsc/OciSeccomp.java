@@ -4,22 +4,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sandbox4j.SyscallPolicy;
+import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.container.internal.plan.SeccompProfiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
- * The policy's seccomp profile in the OCI runtime spec's form ({@code linux.seccomp}). The profile itself
- * is {@link SeccompProfiles#forPolicy}'s (the engine default allowlist with the policy's names denied by
- * their own rule), which is in the engine's format: rules carry {@code includes}/{@code excludes} on
- * capabilities and architectures that the engine resolves before handing the spec to the runtime. Here
- * nothing resolves them but this class: a rule that needs a capability is dropped (the sandbox holds
- * none), a rule for other architectures is dropped, and the engine-only fields go. This runsc knows
- * {@code SCMP_ACT_KILL} but not {@code SCMP_ACT_KILL_PROCESS} (it refuses the whole spec); the sandboxed
- * programs of the kill rule are single-threaded when they make the call, so killing the thread ends the
- * process with SIGSYS either way. Stateless.
+ * The sandbox's seccomp profile in the OCI runtime spec's form ({@code linux.seccomp}), for every sandbox.
+ * The profile itself is {@link SeccompProfiles#forRunsc}'s (the engine default allowlist with the sandbox's
+ * {@link dev.sandbox4j.spi.SyscallTable} rules in place of the default's rules for those names, in the
+ * actions this runsc knows), which is in the engine's format: rules carry {@code includes}/{@code excludes}
+ * on capabilities and architectures that the engine resolves before handing the spec to the runtime. Here
+ * nothing resolves them but this class: a rule that needs a capability is dropped (the sandbox holds none),
+ * a rule for other architectures is dropped, and the engine-only fields go. gVisor's kernel takes the first
+ * rule that matches a call; the table's rules come first and no other rule names their calls. Stateless.
  */
 final class OciSeccomp {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,11 +26,11 @@ final class OciSeccomp {
     private OciSeccomp() {
     }
 
-    /** The {@code linux.seccomp} object for {@code policy} (only when {@code policy.filters()}), on {@code arch} (os.arch). */
-    static ObjectNode forPolicy(SyscallPolicy policy, String arch) {
+    /** The {@code linux.seccomp} object for a sandbox with {@code policy}, on {@code arch} (os.arch). */
+    static ObjectNode forSandbox(IsolationPolicy policy, String arch) {
         JsonNode engine;
         try {
-            engine = JSON.readTree(SeccompProfiles.forPolicy(policy));
+            engine = JSON.readTree(SeccompProfiles.forRunsc(policy));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -64,8 +63,7 @@ final class OciSeccomp {
             }
             ObjectNode rule = rules.addObject();
             rule.set("names", r.path("names").deepCopy());
-            String action = r.path("action").asText();
-            rule.put("action", action.equals("SCMP_ACT_KILL_PROCESS") ? "SCMP_ACT_KILL" : action);
+            rule.put("action", r.path("action").asText());
             if (r.has("errnoRet")) {
                 rule.put("errnoRet", r.path("errnoRet").asInt());
             }

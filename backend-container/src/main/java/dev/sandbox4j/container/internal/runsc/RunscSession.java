@@ -44,7 +44,9 @@ final class RunscSession implements BackendSession {
     private final Path init;
     private final String sandboxId;
     private final Path dir;
-    private final BundlePlan plan;
+    private final AgentMaker agentMaker;
+    private final AutoCloseable pins;
+    private volatile BundlePlan plan;
     private final String workspacePath;
     private final EventSink events;
     private final WorkspaceAccess workspace;
@@ -56,8 +58,20 @@ final class RunscSession implements BackendSession {
     private volatile Set<String> added = Set.of();
     private volatile boolean closed;
 
+    /** Makes a fresh exec agent for the sandbox and writes the bundle whose init runs it. */
+    interface AgentMaker {
+        /** The agent, and the plan written to the bundle for it. */
+        record Made(ExecAgent agent, BundlePlan plan) {
+        }
+
+        Made make() throws IOException;
+    }
+
     private RunscSession(Runsc runsc, Path init, String sandboxId, Path dir, BundlePlan plan, String workspacePath,
-                         EventSink events, WorkspaceAccess workspace, ExecAgent agent) {
+                         EventSink events, WorkspaceAccess workspace, ExecAgent agent, AgentMaker agentMaker,
+                         AutoCloseable pins) {
+        this.agentMaker = agentMaker;
+        this.pins = pins;
         this.runsc = runsc;
         this.init = init;
         this.sandboxId = sandboxId;
@@ -72,11 +86,15 @@ final class RunscSession implements BackendSession {
     /**
      * Starts the container of the prepared bundle in {@code dir}; on failure removes everything and throws.
      *
-     * @param init the host's static init, which also keeps the sandbox's processes as their subreaper ({@link SandboxKeeper})
+     * @param init       the host's static init, which also keeps the sandbox's processes as their subreaper ({@link SandboxKeeper})
+     * @param agentMaker makes the agent and the bundle again when the sandbox is made again
+     * @param pins       the backend's own pinned host paths, released at close
      */
-    static RunscSession start(Runsc runsc, Path init, String sandboxId, Path dir, BundlePlan plan, String workspacePath,
-                              EventSink events, WorkspaceAccess workspace, ExecAgent agent) {
-        RunscSession s = new RunscSession(runsc, init, sandboxId, dir, plan, workspacePath, events, workspace, agent);
+    static RunscSession start(Runsc runsc, Path init, String sandboxId, Path dir, AgentMaker.Made first, String workspacePath,
+                              EventSink events, WorkspaceAccess workspace, AgentMaker agentMaker, AutoCloseable pins) {
+        BundlePlan plan = first.plan();
+        RunscSession s = new RunscSession(runsc, init, sandboxId, dir, plan, workspacePath, events, workspace, first.agent(),
+                agentMaker, pins);
         try {
             s.startContainer();
             return s;
@@ -212,7 +230,7 @@ final class RunscSession implements BackendSession {
     /** Kills the tree of the command whose pid inside is {@code pid} (a runsc exec as the sandbox's uid). */
     boolean killTree(long pid, String tag) {
         try {
-            Runsc.Result r = runsc.run(state(), Duration.ofSeconds(15), "exec", "--user", plan.uid() + ":" + plan.uid(),
+            Runsc.Result r = runsc.run(state(), Duration.ofSeconds(15), "exec", "--user", plan.uid() + ":" + plan.gid(),
                     "--cwd", "/", plan.containerId(), "/bin/sh", "-c", ExecScripts.KILL_SCRIPT, "sandbox4j-kill", Long.toString(pid));
             if (!r.ok()) {
                 LOG.log(System.Logger.Level.DEBUG, "kill script for " + tag + " failed: " + r);
@@ -237,7 +255,9 @@ final class RunscSession implements BackendSession {
         abortLive();
         seen.close();
         try {
-            agent = ExecAgent.prepare(sandboxId);
+            AgentMaker.Made made = agentMaker.make();
+            plan = made.plan();
+            agent = made.agent();
             startContainer();
         } catch (IOException | RuntimeException e) {
             throw new ExecException("gvisor: the sandbox " + plan.containerId() + " ended (" + why
@@ -291,6 +311,10 @@ final class RunscSession implements BackendSession {
             keeper = null;
         }
         RunscReaper.removeCgroups(plan.cgroupsPath());
+        // the private state directory holds this one container's metadata: a delete that failed because the
+        // sandbox was already gone (killed from outside) leaves it, and the next create would find it
+        RunscReaper.killProcessesOf(state());
+        ExecAgent.deleteDir(state());
     }
 
     private void abortLive() {
@@ -314,6 +338,11 @@ final class RunscSession implements BackendSession {
         abortLive();
         agent.close();
         workspace.close();
+        try {
+            pins.close();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "releasing the pinned host paths of " + plan.containerId() + " failed", e);
+        }
         ExecAgent.deleteDir(dir);
     }
 

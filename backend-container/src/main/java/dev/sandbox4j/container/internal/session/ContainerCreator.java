@@ -10,6 +10,12 @@ import dev.sandbox4j.container.internal.engine.EngineClient;
 import dev.sandbox4j.container.internal.engine.EngineException;
 import dev.sandbox4j.container.internal.plan.BindMount;
 import dev.sandbox4j.container.internal.plan.ContainerPlan;
+import dev.sandbox4j.spi.PinnedPath;
+import dev.sandbox4j.spi.SessionLabels;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,31 +46,42 @@ final class ContainerCreator {
         return create(client, plan);
     }
 
-    /** Creates (does not start) the container; returns its id. */
+    /**
+     * Creates (does not start) the container; returns its id. Podman's compatible API takes
+     * {@code seccomp=<file>} where Docker's takes the profile itself: the profile is then written to a file
+     * in a private directory of the JVM's (mode 0700), pinned, handed over as its engine source and removed
+     * once the engine has read it at create.
+     */
     static String create(EngineClient client, ContainerPlan plan) {
-        // Podman's compatible API takes seccomp=<file> where Docker's takes the profile itself
         boolean profileAsFile = client.engineName().equals("Podman");
-        java.nio.file.Path profileFile = null;
+        Path profileDir = null;
+        PinnedPath profile = null;
         List<String> securityOpts = new ArrayList<>();
         try {
             for (String o : plan.securityOpts()) {
                 if (profileAsFile && o.startsWith("seccomp=")) {
-                    profileFile = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), dev.sandbox4j.spi.SessionLabels
-                            .hostName("seccomp", plan.labels().get(dev.sandbox4j.spi.SessionLabels.SANDBOX_KEY)) + ".json");
-                    java.nio.file.Files.writeString(profileFile, o.substring("seccomp=".length()));
-                    securityOpts.add("seccomp=" + profileFile);
+                    profileDir = Files.createTempDirectory(SessionLabels.hostName("seccomp",
+                            plan.labels().get(SessionLabels.SANDBOX_KEY)) + "-");
+                    Path file = profileDir.resolve("profile.json");
+                    Files.writeString(file, o.substring("seccomp=".length()), StandardCharsets.UTF_8);
+                    profile = PinnedPath.pin(file, "seccomp profile");
+                    securityOpts.add("seccomp=" + profile.engineSource(true));
                 } else {
                     securityOpts.add(o);
                 }
             }
             return createWith(client, plan, securityOpts);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new EngineException("cannot write the seccomp profile for " + plan.name() + ": " + e, e);
         } finally {
-            if (profileFile != null) {
+            if (profile != null) {
+                profile.close();
+            }
+            if (profileDir != null) {
                 try {
-                    java.nio.file.Files.deleteIfExists(profileFile);
-                } catch (java.io.IOException ignored) {
+                    Files.deleteIfExists(profileDir.resolve("profile.json"));
+                    Files.deleteIfExists(profileDir);
+                } catch (IOException ignored) {
                     // the engine read it at create; a leftover file holds no secret
                 }
             }

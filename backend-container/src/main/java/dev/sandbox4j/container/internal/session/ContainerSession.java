@@ -252,7 +252,8 @@ public final class ContainerSession implements BackendSession {
                 LOG.log(System.Logger.Level.DEBUG, "exec agent of " + plan.name() + " gone; using engine execs: " + e);
             }
         }
-        List<String> argv = ExecScripts.wrapped(request.argv(), unset);
+        List<String> argv = new java.util.ArrayList<>(plan.commandPrefix());
+        argv.addAll(ExecScripts.wrapped(request.argv(), unset));
         try {
             ContainerProcess p = runner.start(argv, request.env(), request.workdir(), tag, this);
             running.add(p);

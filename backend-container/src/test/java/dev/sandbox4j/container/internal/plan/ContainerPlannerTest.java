@@ -9,6 +9,10 @@ import dev.sandbox4j.ProcessPolicy;
 import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.container.internal.EngineKind;
 import dev.sandbox4j.spi.EventSink;
+import dev.sandbox4j.spi.HostIds;
+import dev.sandbox4j.spi.PinnedPath;
+import dev.sandbox4j.spi.SandboxHost;
+import dev.sandbox4j.spi.SandboxStorage;
 import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.spi.SessionLabels;
 import java.nio.file.Path;
@@ -17,19 +21,23 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import dev.sandbox4j.testkit.TestSpecs;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ContainerPlannerTest {
     private static final Path INIT = Path.of("/usr/bin/tini-static");
+    private static final HostIds IDS = new HostIds(1879048200, 1879048200, true);
+    @TempDir
+    static Path ws;
 
     private static SandboxSpec spec(IsolationPolicy p) {
-        return new SandboxSpec("abc123", SessionLabels.current(), p, SandboxImage.host(), Path.of("/tmp/ws"), Map.of(),
-                EventSink.discard());
+        return TestSpecs.spec("abc123", p, SandboxImage.host(), ws, Map.of(), IDS);
     }
 
     private static ContainerPlan plan(IsolationPolicy p, EngineKind kind) {
-        return ContainerPlanner.plan(spec(p), kind, "img:1", List.of(new BindMount("/usr", "/usr", true)), INIT,
-                "/workspace", kind == EngineKind.GVISOR ? Optional.of("runsc") : Optional.empty(), List.of());
+        return ContainerPlanner.plan(spec(p), kind, "img:1", List.of(new BindMount("/usr", "/usr", true)), INIT.toString(),
+                "/dev/null", "/workspace", kind == EngineKind.GVISOR ? Optional.of("runsc") : Optional.empty(), List.of());
     }
 
     @Test
@@ -44,13 +52,13 @@ class ContainerPlannerTest {
         assertThat(p.capDrop()).containsExactly("ALL");
         assertThat(p.capAdd()).isEmpty();
         assertThat(p.securityOpts()).hasSize(2).contains("no-new-privileges");
-        assertThat(p.securityOpts().get(1)).startsWith("seccomp={");
+        assertThat(p.securityOpts().get(1)).isEqualTo("seccomp=" + SeccompProfiles.forSandbox(IsolationPolicy.strict()));
         assertThat(p.networkMode()).isEqualTo("none");
         assertThat(p.networkDisabled()).as("no engine networking for network none on Docker").isTrue();
-        assertThat(p.user()).isEqualTo("65534:65534");
+        assertThat(p.user()).as("the sandbox's host ids").isEqualTo("1879048200:1879048200");
         assertThat(p.runtime()).isEmpty();
         assertThat(p.tmpfs()).containsEntry("/tmp", "rw,exec,nosuid,nodev,size=" + (512L << 20) + ",mode=1777");
-        assertThat(p.binds()).contains(new BindMount("/usr", "/usr", true), new BindMount("/tmp/ws", "/workspace", false),
+        assertThat(p.binds()).contains(new BindMount("/usr", "/usr", true), new BindMount(ws.toString(), "/workspace", false),
                 new BindMount(INIT.toString(), ContainerPlanner.INIT_PATH, true));
         assertThat(p.entrypoint()).containsExactly(ContainerPlanner.INIT_PATH, "--", "sleep", "2147483647");
         assertThat(p.labels()).containsEntry(SessionLabels.LIBRARY_KEY, SessionLabels.LIBRARY)
@@ -68,19 +76,19 @@ class ContainerPlannerTest {
         assertThat(p.pidsLimit()).isEmpty();
         assertThat(p.ulimits()).isEmpty();
         assertThat(p.capDrop()).isEmpty();
-        assertThat(p.securityOpts()).isEmpty();
+        assertThat(p.securityOpts()).as("the set-id guard applies to every sandbox").singleElement()
+                .satisfies(o -> assertThat(o).startsWith("seccomp={"));
         assertThat(p.networkMode()).isEqualTo("host");
         assertThat(p.networkDisabled()).isFalse();
-        assertThat(p.user()).isEmpty();
+        assertThat(p.user()).isEqualTo("1879048200:1879048200");
     }
 
     @Test
     void keptCapabilitiesAreAddedBackAndLoopbackIsTheNoneNetwork() {
         IsolationPolicy pol = IsolationPolicy.strict().toBuilder().network(NetworkPolicy.loopback())
-                .process(new ProcessPolicy(true, OptionalInt.of(1000), true, true, Set.of("CAP_NET_BIND_SERVICE"))).build();
+                .process(new ProcessPolicy(true, OptionalInt.empty(), true, true, Set.of("CAP_NET_BIND_SERVICE"))).build();
         ContainerPlan p = plan(pol, EngineKind.PODMAN);
         assertThat(p.capAdd()).containsExactly("NET_BIND_SERVICE");
-        assertThat(p.user()).isEqualTo("1000:1000");
         assertThat(p.networkMode()).isEqualTo("none");
         assertThat(p.networkDisabled()).isFalse();
         // loopback keeps the engine's none network on Docker too: its /etc/hosts resolves localhost
@@ -90,10 +98,10 @@ class ContainerPlannerTest {
 
     @Test
     void policyMountReplacesTheImageMountAtTheSamePathAndHiddenPathsAreCovered() {
-        IsolationPolicy pol = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.readWrite(Path.of("/opt"), "/usr")
+        IsolationPolicy pol = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.readWrite(Path.of("/etc"), "/usr")
                 .hide("/etc/hostname").hide("/var")).limits(l -> l.memory(DataSize.ofMiB(64))).build();
         ContainerPlan p = plan(pol, EngineKind.DOCKER);
-        assertThat(p.binds()).contains(new BindMount("/opt", "/usr", false)).doesNotContain(new BindMount("/usr", "/usr", true));
+        assertThat(p.binds()).contains(new BindMount("/etc", "/usr", false)).doesNotContain(new BindMount("/usr", "/usr", true));
         assertThat(p.binds()).contains(new BindMount("/dev/null", "/etc/hostname", true));
         assertThat(p.tmpfs()).containsEntry("/var", "ro,nosuid,nodev,noexec,size=4096,mode=0")
                 .containsEntry("/tmp", "rw,exec,nosuid,nodev,size=" + (64L << 20) + ",mode=1777");
@@ -103,11 +111,25 @@ class ContainerPlannerTest {
     void gvisorAlwaysDropsCapabilitiesAndNewPrivilegesAndUsesRunsc() {
         IsolationPolicy pol = IsolationPolicy.strict().toBuilder().limits(l -> l.noPidsLimit())
                 .syscalls(dev.sandbox4j.SyscallPolicy.allowAll())
-                .process(new ProcessPolicy(true, OptionalInt.of(65534), false, false, Set.of())).build();
+                .process(new ProcessPolicy(true, OptionalInt.empty(), false, false, Set.of())).build();
         ContainerPlan p = plan(pol, EngineKind.GVISOR);
         assertThat(p.capDrop()).containsExactly("ALL");
-        assertThat(p.securityOpts()).containsExactly("no-new-privileges");
+        assertThat(p.securityOpts()).hasSize(2).startsWith("no-new-privileges");
         assertThat(p.runtime()).hasValue("runsc");
         assertThat(p.pidsLimit()).isEmpty();
+    }
+
+    @Test
+    void withADiskLimitTheTmpfsPathsAreBindsOfTheStorageDirectories(@TempDir Path storageDir) {
+        IsolationPolicy pol = IsolationPolicy.strict().toBuilder().limits(l -> l.disk(DataSize.ofMiB(16))).build();
+        SandboxHost host = new SandboxHost(IDS, PinnedPath.pin(ws, "workspace"), List.of(), Optional.empty(),
+                Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(PinnedPath.pin(storageDir, "storage directory")), java.util.OptionalLong.empty())),
+                PinnedPath::pin);
+        SandboxSpec spec = new SandboxSpec("abc123", SessionLabels.current(), pol, SandboxImage.host(), ws, Map.of(),
+                EventSink.discard(), host);
+        ContainerPlan p = ContainerPlanner.plan(spec, EngineKind.DOCKER, "img:1", List.of(), INIT.toString(), "/dev/null",
+                "/workspace", Optional.empty(), List.of());
+        assertThat(p.tmpfs()).as("no engine tmpfs: it would escape the limit").doesNotContainKey("/tmp");
+        assertThat(p.binds()).contains(new BindMount(storageDir.toString(), "/tmp", false));
     }
 }

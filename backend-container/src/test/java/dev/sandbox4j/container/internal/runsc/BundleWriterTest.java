@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.SyscallPolicy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -77,7 +77,8 @@ class BundleWriterTest {
 
     @Test
     void seccompInOciForm() {
-        ObjectNode s = OciSeccomp.forPolicy(new SyscallPolicy(Set.of("unshare"), SyscallPolicy.Action.KILL), "amd64");
+        ObjectNode s = OciSeccomp.forSandbox(IsolationPolicy.strict().toBuilder()
+                .syscalls(new SyscallPolicy(Set.of("unshare"), SyscallPolicy.Action.KILL)).build(), "amd64");
         assertThat(s.path("architectures").toString()).contains("SCMP_ARCH_X86_64");
         boolean killRule = false;
         for (JsonNode r : s.path("syscalls")) {
@@ -89,16 +90,29 @@ class BundleWriterTest {
             }
         }
         assertThat(killRule).isTrue();
+        // the table's rules come first: gVisor takes the first rule that matches
+        assertThat(s.path("syscalls").get(0).path("names").get(0).asText()).isEqualTo("unshare");
+        assertThat(s.path("syscalls").toString()).contains("\"chmod\"").contains("\"errnoRet\":38");
+    }
+
+    @Test
+    void seccompForEverySandboxEvenWithoutAFilter() {
+        ObjectNode s = OciSeccomp.forSandbox(IsolationPolicy.strict().toBuilder().syscalls(SyscallPolicy.allowAll()).build(),
+                "amd64");
+        assertThat(s.path("syscalls").get(0).path("names").get(0).asText()).as("the set-id guard").isEqualTo("chmod");
     }
 
     @Test
     void configJson() {
         BundlePlan plan = new BundlePlan("c1", "/sandbox4j-runsc-x", List.of("/.sandbox4j/init", "--", "sh"), List.of("PATH=/bin"),
-                65534, List.of(new BundlePlan.OciMount("/proc", "proc", "proc", List.of()),
+                1879048200, 1879048201, List.of(new BundlePlan.OciMount("/proc", "proc", "proc", List.of()),
                 BundlePlan.OciMount.bind("/ws", "/workspace", false)), List.of(new BundlePlan.Rlimit("RLIMIT_NOFILE", 77)),
-                OptionalLong.of(1 << 27), OptionalLong.of(50_000), Optional.empty());
+                OptionalLong.of(1 << 27), OptionalLong.of(50_000), OciSeccomp.forSandbox(IsolationPolicy.strict(), "amd64"));
         ObjectNode c = BundleWriter.config(plan);
-        assertThat(c.path("process").path("user").path("uid").asInt()).isEqualTo(65534);
+        assertThat(c.path("process").path("user").path("uid").asInt()).isEqualTo(1879048200);
+        assertThat(c.path("process").path("user").path("gid").asInt()).isEqualTo(1879048201);
+        assertThat(c.path("linux").path("seccomp").path("defaultAction").asText()).isEqualTo("SCMP_ACT_ERRNO");
+        assertThat(c.path("mounts").get(1).path("options").toString()).contains("nosuid").contains("nodev");
         assertThat(c.path("process").path("noNewPrivileges").asBoolean()).isTrue();
         assertThat(c.path("process").path("capabilities").path("bounding")).isEmpty();
         assertThat(c.path("root").path("readonly").asBoolean()).isTrue();
