@@ -16,6 +16,7 @@ import dev.sandbox4j.SandboxEvent;
 import dev.sandbox4j.SandboxException;
 import dev.sandbox4j.UnsupportedPolicyException;
 import dev.sandbox4j.spi.Capability;
+import dev.sandbox4j.spi.IsolationLevel;
 import java.io.FileInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,10 @@ public abstract class LoadAttackContract extends HostUidAttackContract {
         IsolationPolicy policy = diskPolicy();
         Sandbox s = newDiskSandbox(policy, events);
         requireTool(s, "dd", "the disk limit");
-        String tmp = policy.filesystem().tmpfs().contains("/tmp") ? "/tmp" : s.workspacePath();
+        // a VM's tmpfs paths are in the guest's RAM, bounded by its memory, not on the host: there the limit
+        // bounds the workspace, which its file server writes on the host
+        boolean guestTmp = info().isolation() == IsolationLevel.VIRTUAL_MACHINE;
+        String tmp = policy.filesystem().tmpfs().contains("/tmp") && !guestTmp ? "/tmp" : s.workspacePath();
         String script = "dd if=/dev/zero of=" + tmp + "/fill-a bs=1048576 count=10; a=$?;"
                 + " dd if=/dev/zero of=" + s.workspacePath() + "/fill-b bs=1048576 count=10; b=$?;"
                 + " ls -ln " + tmp + "/fill-a " + s.workspacePath() + "/fill-b; echo \"a=$a b=$b\"; [ $a -eq 0 ] && [ $b -eq 0 ]";
