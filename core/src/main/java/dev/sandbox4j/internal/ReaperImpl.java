@@ -17,7 +17,8 @@ import java.util.Optional;
 
 /**
  * What {@link dev.sandbox4j.Reaper} does: asks every backend to reap, then removes the core's own temp
- * workspaces and private mount directories (with their disk storage) whose owning JVM has ended. Live sessions' resources are never touched. Never throws.
+ * workspaces and private mount directories (with their disk storage) whose owning JVM has ended. Live
+ * sessions' resources are never touched. Never throws.
  */
 public final class ReaperImpl {
     private static final System.Logger LOG = System.getLogger("dev.sandbox4j");

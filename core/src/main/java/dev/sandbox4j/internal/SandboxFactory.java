@@ -50,8 +50,8 @@ public final class SandboxFactory {
         EventFanout events = new EventFanout(id, listeners);
         BackendSession session;
         try {
-            SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, image, host.host().workspace().path(), options, events,
-                    host.host());
+            SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, image, host.host().workspace().path(),
+                    options, events, host.host());
             session = chosen.open(spec);
             if (session == null) {
                 throw new SandboxStartException("backend " + chosen.name() + " returned no session (a backend bug)");

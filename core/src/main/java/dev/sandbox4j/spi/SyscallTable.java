@@ -92,8 +92,8 @@ public final class SyscallTable {
             }
             out.add(new SyscallRule("clone", List.of(ArgTest.bitsClear(0, all)), Verdict.ALLOW, 0,
                     POLICY_CLONE + ": none in this clone"));
-            out.add(new SyscallRule("clone3", List.of(), Verdict.ERRNO, ENOSYS, POLICY_CLONE
-                    + " through clone3, whose flags are in memory no filter reads: ENOSYS, so the C library falls back to clone"));
+            out.add(new SyscallRule("clone3", List.of(), Verdict.ERRNO, ENOSYS, POLICY_CLONE + " through clone3, whose"
+                    + " flags are in memory no filter reads: ENOSYS, so the C library falls back to clone"));
         }
         return out;
     }

@@ -36,8 +36,8 @@ public final class TrialSpec implements AutoCloseable {
         RANDOM.nextBytes(r);
         String id = "trial" + HexFormat.of().formatHex(r);
         SandboxHosts.Prepared host = SandboxHosts.prepare(id, policy, SandboxImage.host(), Optional.empty(), true);
-        return new TrialSpec(host, new SandboxSpec(id, SessionLabels.current(), policy, SandboxImage.host(), host.host().workspace().path(),
-                Map.of(), EventSink.discard(), host.host()));
+        return new TrialSpec(host, new SandboxSpec(id, SessionLabels.current(), policy, SandboxImage.host(),
+                host.host().workspace().path(), Map.of(), EventSink.discard(), host.host()));
     }
 
     public SandboxSpec spec() {

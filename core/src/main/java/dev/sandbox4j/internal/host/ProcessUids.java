@@ -12,7 +12,8 @@ final class ProcessUids {
 
     static boolean anyRunningAs(int uid) {
         String id = Integer.toString(uid);
-        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"),
+                p -> p.getFileName().toString().matches("\\d+"))) {
             for (Path p : procs) {
                 try {
                     for (String line : Files.readAllLines(p.resolve("status"))) {

@@ -94,7 +94,8 @@ public final class SetIdSweep {
                         c.failed++;
                         continue;
                     }
-                    int child = LibC.INSTANCE.openat(fd, name, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
+                    int child = LibC.INSTANCE.openat(fd, name,
+                            LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
                     if (child >= 0) {
                         walk(child, shown + "/" + name, depth + 1, fromUid, toUid, toGid, c);
                     }
