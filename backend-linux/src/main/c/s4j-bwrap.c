@@ -16,7 +16,8 @@
  *      HOSTUID:HOSTGID, joins it (setns, which root may) and becomes UID:GID in it, the sandbox's own host
  *      ids; bwrap then makes the sandbox's user namespace nested inside it, as it does inside a launcher's
  *      own when not root;
- *   6. lowers the rlimits (soft = hard, inherited by everything below);
+ *   6. lowers the rlimits (soft = hard, inherited by everything below) and joins a new anonymous session
+ *      keyring (new_session_keyring: the command possesses none of the JVM's keys);
  *   7. PR_SET_PDEATHSIG(SIGKILL), then checks that the JVM is still its parent: bwrap dies with the JVM's
  *      spawning thread;
  *   8. becomes a child subreaper and forks: the child execs bwrap --args 4 -- PROGRAM..., with an empty
@@ -193,6 +194,7 @@ int bwrap_main(const char *path) {
         if (setresuid(uid, uid, uid) < 0) fail("setresuid %ld in the user namespace", uid);
     }
     lower_rlimits();
+    new_session_keyring(); /* as the sandbox's user: bwrap and the command inherit it, not the JVM's */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail("PR_SET_PDEATHSIG");
     if (parent_pid >= 0 && getppid() != parent_pid) _exit(137); /* the JVM died meanwhile: so do we */
 

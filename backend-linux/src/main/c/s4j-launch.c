@@ -24,6 +24,7 @@
  *   s4j-launch --standby [--parent-pid PID] [--cgroup-procs FILE]...   started ahead of its exec: joins the
  *                            cgroups now, then reads the path of the --args FILE from stdin (see standby_wait)
  *   s4j-launch --bwrap FILE | --bwrap-standby [--parent-pid PID] [--cgroup-procs FILE]...   see s4j-bwrap.c
+ *   s4j-launch --build-root FILE   the chroot and nspawn backends' root file system and its holder: see s4j-root.c
  * L (this process) joins the cgroups and makes the namespaces:
  *   as root, it verifies and clones the bind sources in the host's mount namespace (a 0700 workspace stays
  *   reachable, and idmapping a host file system takes root there), then unshares a user namespace while
@@ -39,7 +40,8 @@
  * C is pid 1: builds the root (s4j-view.c), network, rlimits, drops every privilege, forks D and reaps
  *   orphans; when D exits it hands the status to L and stays, without PR_SET_PDEATHSIG, while a daemon
  *   lives; killing it ends the namespace (it also ends when the JVM does).
- * D is the command: new session, chdir, fds >= 3 close on exec, the seccomp program, "S4J-OK", exec (127 or
+ * D is the command: new session, chdir, fds >= 3 close on exec, a new anonymous session keyring (none of the
+ *   JVM's keys possessed), the seccomp program, "S4J-OK", exec (127 or
  *   126 with a shell's message when the program cannot be found or run).
  */
 #include "s4j-launch.h"
@@ -149,33 +151,40 @@ void pin_arg(struct op *o, const char *spec) {
     if (errno || end == ino || *end) usage("a bind's pin is DEV:INO (decimal st_dev and st_ino), not", spec);
 }
 
-static void parse(int argc, char **argv) {
+int view_arg(int argc, char **argv, int i) {
     /* values: a bind DEV:INO SRC DST, --symlink TARGET DST, --tmpfs DST BYTES MODE, the others DST */
     static const struct { const char *flag; enum kind kind; int paths; } view[] = {
         {"--bind", BIND, 3}, {"--ro-bind", RO_BIND, 3}, {"--dev-bind", DEV_BIND, 3}, {"--bind-own", BIND_OWN, 3},
         {"--ro-bind-own", RO_BIND_OWN, 3}, {"--symlink", SYMLINK, 2}, {"--tmpfs", TMPFS, 3}, {"--proc", PROC, 1},
         {"--dev", DEV, 1}, {"--hide", HIDE, 1}, {"--remount-ro", REMOUNT_RO, 1}};
+    const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    size_t k = 0;
+    while (k < sizeof view / sizeof view[0] && strcmp(f, view[k].flag)) k++;
+    if (k == sizeof view / sizeof view[0]) return -1;
+    int n = view[k].paths;
+    if (i + n >= argc) usage("missing values after", f);
+    if (nops == MAX_LIST) usage("too many file-system operations at", f);
+    struct op *o = &ops[nops++];
+    if (view[k].kind <= RO_BIND_OWN) {
+        *o = (struct op){view[k].kind, abs_path(argv[i + 2]), abs_path(argv[i + 3]), NULL, 0, 0, 0, 0, -1, 0};
+        pin_arg(o, v);
+    } else {
+        *o = (struct op){view[k].kind, view[k].kind == SYMLINK ? v : abs_path(v), n == 2 ? abs_path(argv[i + 2]) : NULL,
+                NULL, 0, 0, 0, 0, -1, 0};
+    }
+    if (o->kind == TMPFS) {
+        o->size = (unsigned long long) number(argv[i + 2], 10, 0x7fffffffffffffffL);
+        o->mode = (unsigned) number(argv[i + 3], 8, 07777);
+    }
+    return n;
+}
+
+static void parse(int argc, char **argv) {
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--"); i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        size_t k = 0;
-        while (k < sizeof view / sizeof view[0] && strcmp(f, view[k].flag)) k++;
-        if (k < sizeof view / sizeof view[0]) {
-            int n = view[k].paths;
-            if (i + n >= argc) usage("missing values after", f);
-            if (nops == MAX_LIST) usage("too many file-system operations at", f);
-            struct op *o = &ops[nops++];
-            if (view[k].kind <= RO_BIND_OWN) {
-                *o = (struct op){view[k].kind, abs_path(argv[i + 2]), abs_path(argv[i + 3]), NULL, 0, 0, 0, 0, -1, 0};
-                pin_arg(o, v);
-            } else {
-                *o = (struct op){view[k].kind, view[k].kind == SYMLINK ? v : abs_path(v), n == 2 ? abs_path(argv[i + 2]) : NULL,
-                        NULL, 0, 0, 0, 0, -1, 0};
-            }
-            if (o->kind == TMPFS) {
-                o->size = (unsigned long long) number(argv[i + 2], 10, 0x7fffffffffffffffL);
-                o->mode = (unsigned) number(argv[i + 3], 8, 07777);
-            }
+        int n = view_arg(argc, argv, i);
+        if (n >= 0) {
             i += n;
             continue;
         }
@@ -384,6 +393,17 @@ static void drop_privileges(void) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("PR_SET_NO_NEW_PRIVS");
 }
 
+/*
+ * A new anonymous session keyring of the caller's user: a session keyring is inherited across fork and exec,
+ * and its possessor has the possessor's rights to every key in it whatever the key's owner, so without this
+ * the command would possess the JVM's (a user namespace changes nothing there). Before the seccomp program,
+ * which denies keyctl under the default profile. A kernel without keyrings (ENOSYS) has nothing to leak.
+ */
+void new_session_keyring(void) {
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0L, 0L, 0L, 0L) < 0 && errno != ENOSYS)
+        fail("join a new anonymous session keyring");
+}
+
 /* D: the command. */
 static void run_command(void) {
     sigset_t none;
@@ -393,6 +413,7 @@ static void run_command(void) {
     if (setsid() < 0) fail("setsid");
     if (chdir(workdir) < 0) fail("chdir %s", workdir);
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail("close_range");
+    new_session_keyring();
     /* the one syscall table's program: the policy's rules, the set-id guard, the network's; always */
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog, 0, 0) < 0) fail("load the seccomp program");
     static const char ok[] = "S4J-OK\n";
@@ -456,17 +477,21 @@ static void run_init(int alive_r, int status_w) {
 /*
  * s4j-launch --guard --seccomp BPF-FILE -- PROGRAM [ARG]...: the chroot and nspawn backends' last step
  * before the command, run as the sandbox's user inside its root (which shows this binary and the program
- * read-only): no_new_privs, then the program (the one syscall table's: the policy's rules, the set-id guard
- * and the network's rules), then execv PROGRAM (a path) with the environment and working directory as they
- * are. What the sandbox creates in an idmapped read-write mount belongs to the host's root, so the set-id
- * guard must hold there too; without a program nothing runs. A failure exits 125 with "s4j-launch: ..." on
- * stderr.
+ * read-only): a new anonymous session keyring, then no_new_privs, then the program (the one syscall table's:
+ * the policy's rules, the set-id guard and the network's rules), then execv PROGRAM (a path) with the
+ * environment and working directory as they are. What the sandbox creates in an idmapped read-write mount
+ * belongs to the host's root, so the set-id guard must hold there too; without a program nothing runs. The
+ * keyring: a session keyring is inherited across fork and exec and its possessor has every right to its keys
+ * whatever their owner, so the command would otherwise possess the JVM's (chroot) or the root-owned one that
+ * systemd-nspawn makes (nspawn); a fresh one belongs to the sandbox's user and holds nothing (keyctl is in the
+ * default deny list, so this comes before the program). A failure exits 125 with "s4j-launch: ..." on stderr.
  */
 static void guard_main(int argc, char **argv) {
     bwrap_mode = 1; /* stdout is the command's: a failure goes to stderr only */
     if (argc < 6 || strcmp(argv[2], "--seccomp") || strcmp(argv[4], "--"))
         usage("--guard takes --seccomp FILE -- PROGRAM [ARG]..., not", argc > 2 ? argv[2] : "");
     read_seccomp(abs_path(argv[3]), &seccomp_prog);
+    new_session_keyring();
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("PR_SET_NO_NEW_PRIVS");
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &seccomp_prog, 0, 0) < 0) fail("load the seccomp program");
     execv(argv[5], argv + 5);
@@ -525,6 +550,7 @@ int main(int argc, char **argv) {
         bwrap_main(argv[2]); /* before anything here changes what bwrap would inherit (SIGPIPE) */
     }
     signal(SIGPIPE, SIG_IGN);
+    if (argc == 3 && !strcmp(argv[1], "--build-root")) build_root_main(argv[2]); /* s4j-root.c */
     args_start = argv[0];
     args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
     envs[0] = NULL;

@@ -1,7 +1,8 @@
 /*
  * s4j-launch.h: what the parts of the launcher share. s4j-launch.c parses the arguments and runs the
  * three processes; s4j-view.c verifies and clones the bind sources and builds the sandbox's root from the
- * file-system operations; s4j-bwrap.c is the bubblewrap backend's pre-exec mode.
+ * file-system operations; s4j-bwrap.c is the bubblewrap backend's pre-exec mode; s4j-root.c builds the
+ * chroot and nspawn backends' root once per sandbox and holds it.
  */
 #ifndef S4J_LAUNCH_H
 #define S4J_LAUNCH_H
@@ -12,6 +13,7 @@
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -44,7 +46,8 @@
  * resolve, without a symbolic link, to the object dev:ino (see open_pinned), and is cloned before anything
  * else. The _OWN ones are idmapped when --idmap is given.
  */
-enum kind { BIND, RO_BIND, DEV_BIND, BIND_OWN, RO_BIND_OWN, TMPFS, PROC, DEV, SYMLINK, HIDE, REMOUNT_RO };
+enum kind { BIND, RO_BIND, DEV_BIND, BIND_OWN, RO_BIND_OWN, TMPFS, PROC, DEV, SYMLINK, HIDE, REMOUNT_RO,
+    DEV_NODES, MOUNT_POINT /* --build-root's own (s4j-root.c): a few host device nodes; an empty directory */ };
 struct op {
     enum kind kind;
     const char *a, *b, *what; /* what: for messages, what the bind is ("the policy's mount at /data"), or NULL */
@@ -78,8 +81,14 @@ int read_args(const char *path, char **args, int first, int max);
 /* --user U:G:HU:HG and --idmap FU:FG:TU:TG values. */
 void user_arg(const char *spec);
 void idmap_arg(const char *spec);
+/* A VIEW flag at argv[i] (see the head of s4j-launch.c) appended to ops[]: how many values it took, or -1 when
+ * argv[i] is not one. */
+int view_arg(int argc, char **argv, int i);
 /* A bind's "DEV:INO" into o->dev and o->ino. */
 void pin_arg(struct op *o, const char *spec);
+/* Joins a new anonymous session keyring (KEYCTL_JOIN_SESSION_KEYRING, NULL): the caller possesses none of the
+ * keys of the keyring it inherited. Before the seccomp program. */
+void new_session_keyring(void);
 /* The raw BPF program (struct sock_filter[]) of FILE, which the Java side compiled from the one syscall table. */
 void read_seccomp(const char *path, struct sock_fprog *prog);
 /* Writes "deny" to /proc/PID/setgroups, then "uid host_uid 1" and "gid host_gid 1" to its uid_map and gid_map. */
@@ -115,5 +124,9 @@ int open_pinned(const struct op *o);
 void mount_point(const char *dst, int is_dir);
 /* In pid 1: the staging tmpfs, the operations, then pivot_root into the new root. */
 void build_root(void);
+/* mount_setattr(dirfd, path, flags) setting the attributes set (and userns for MOUNT_ATTR_IDMAP); fails naming what. */
+void set_attr(int dirfd, const char *path, int flags, unsigned long long set, int userns, const char *what);
+/* The --build-root mode (s4j-root.c): builds the chroot and nspawn backends' root, then holds it until EOF on stdin. */
+int build_root_main(const char *args_file) __attribute__((noreturn));
 
 #endif

@@ -96,7 +96,7 @@ int open_pinned(const struct op *o) {
     return fd;
 }
 
-static void set_attr(int dirfd, const char *path, int flags, unsigned long long set, int userns, const char *what) {
+void set_attr(int dirfd, const char *path, int flags, unsigned long long set, int userns, const char *what) {
     struct mount_attr attr = {0};
     attr.attr_set = set;
     attr.userns_fd = (unsigned) userns;
@@ -266,6 +266,9 @@ void build_root(void) {
             if (!strcmp(o->a, "/")) root_ro = 1; /* after the final pivot: its mount points must be made first */
             else set_attr(AT_FDCWD, dst, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, o->a);
             break;
+        case DEV_NODES: case MOUNT_POINT: /* --build-root's only: the launcher's parser takes neither */
+            errno = EINVAL;
+            fail("%s: not an operation of this mode", o->a);
         }
     }
     if (umount2("/oldroot", MNT_DETACH) < 0) fail("unmount the host's root");

@@ -32,22 +32,27 @@ import java.util.Set;
  * The {@code nspawn} backend (isolation NAMESPACE): each exec runs in its own systemd-nspawn container on
  * the sandbox's root file system, with its own pid, ipc, uts and mount namespaces and, unless the policy's
  * network is the host's, its own network namespace (none: loopback down; loopback: its own loopback, up);
- * every capability dropped, no new privileges, the policy's uid (65534 unless named; 0 allowed, without
- * capabilities), rlimits, and the sandbox's cgroups (memory, cpus, pids, written directly: nspawn's
- * {@code --property=} needs a systemd that is not there). The container, daemons included, ends with its
- * exec; close() kills whatever is left through the cgroups.
+ * every capability dropped, no new privileges, rlimits, and the sandbox's cgroups (memory, cpus, pids,
+ * written directly: nspawn's {@code --property=} needs a systemd that is not there). There is no user
+ * namespace: the command runs as the sandbox's own host uid and gid ({@code SandboxHost.ids()}, from the
+ * library's range, held by no other sandbox and no host process; {@code id -u} inside prints it), so a uid of
+ * the policy's own choosing cannot be had (no RUN_AS_UID). The container, daemons included, ends with its exec;
+ * close() kills whatever is left through the cgroups.
  *
- * <p><b>Root file systems</b> are built as for {@link ChrootBackend} (host system directories, or a rootfs
- * directory, read-only; the workspace read-write and idmapped; no host mount ever visible), and nspawn adds
- * its own /proc, /dev, /sys (read-only) and a tmpfs /tmp and /run. A directory image needs env, and for a
- * non-root uid also /etc/passwd, /etc/group and getent (nspawn resolves the user inside the container).
+ * <p><b>Root file systems</b> are built once per sandbox as for {@link ChrootBackend} ({@code s4j-launch
+ * --build-root}: host system directories, or a rootfs directory, read-only; every bind source pinned and
+ * verified; the workspace, the policy's mounts and, with {@code limits.disk}, the disk storage's directories
+ * at the tmpfs paths read-write and idmapped; no host mount ever visible), and nspawn adds its own /proc, /dev,
+ * /sys (read-only) and /run. A directory image needs env, /etc/passwd, /etc/group and getent (nspawn resolves
+ * the user inside the container).
  *
- * <p><b>System calls:</b> the policy's filter (libseccomp's BPF, both actions, clone flags included; nspawn's
- * own {@code --system-call-filter} can only fail a call with EPERM) and a setuid guard (no chmod or creating
- * open/mknod with S_ISUID or S_ISGID: through the idmapped workspace such a file would be the host root's)
- * are loaded by {@code s4j-launch --guard}, the container's pid 2, before it execs the command. Environment values reach the command through a per-exec script read by the container's pid 2
- * (never on nspawn's command line) and then env(1)'s arguments, visible on the host only for the instant
- * before env execs the command.
+ * <p><b>System calls:</b> the one syscall table's program (the policy's rules, both actions, clone flags
+ * included, and always the set-id guard and, unless the network is the host's, the vsock rule; nspawn's own
+ * {@code --system-call-filter} can only fail a call with EPERM) is loaded by {@code s4j-launch --guard}, the
+ * container's pid 2, before it execs the command, after it gave the command a fresh session keyring of the
+ * sandbox's user (nspawn's own is root's). Environment values reach the command through a per-exec script read
+ * by the container's pid 2 (never on nspawn's command line) and then env(1)'s arguments, visible on the host
+ * only for the instant before env execs the command.
  *
  * <p><b>Needs:</b> root, {@code systemd-nspawn} ({@code apt-get install systemd-container}), util-linux, writable
  * cgroups, Linux 5.12+ and a workspace on a file system with idmapped mounts. No systemd as PID 1 is needed
@@ -67,7 +72,7 @@ public final class NspawnBackend implements SandboxBackend {
             Capability.FILESYSTEM_VIEW, Capability.HIDE_PATHS, Capability.TMPFS,
             Capability.NETWORK_NONE, Capability.NETWORK_LOOPBACK, Capability.NETWORK_HOST,
             Capability.MEMORY_LIMIT, Capability.CPU_LIMIT, Capability.PIDS_LIMIT, Capability.FILE_SIZE_LIMIT,
-            Capability.OPEN_FILES_LIMIT, Capability.PID_ISOLATION, Capability.RUN_AS_UID,
+            Capability.OPEN_FILES_LIMIT, Capability.PID_ISOLATION, Capability.DISK_LIMIT,
             Capability.NO_NEW_PRIVILEGES, Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL,
             Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS,
             Capability.REAPABLE, Capability.IMAGE_HOST, Capability.IMAGE_DIRECTORY));
@@ -118,7 +123,7 @@ public final class NspawnBackend implements SandboxBackend {
         }
         if (!tools.missing().isEmpty()) {
             return Availability.unavailable(tools.missing() + " not found on PATH=" + path,
-                    "apt-get install util-linux coreutils");
+                    "apt-get install util-linux");
         }
         int euid = RootfsPolicy.effectiveUid();
         if (euid != 0) {
@@ -131,7 +136,7 @@ public final class NspawnBackend implements SandboxBackend {
         }
         IsolationPolicy policy = new IsolationPolicy(FilesystemPolicy.isolatedView(), NetworkPolicy.none(),
                 ResourceLimits.unlimited().toBuilder().pids(32).build(), SyscallPolicy.allowAll(),
-                new ProcessPolicy(true, OptionalInt.of(ProcessPolicy.NOBODY), true, true, Set.of()),
+                new ProcessPolicy(true, OptionalInt.empty(), true, true, Set.of()),
                 EnvironmentPolicy.defaults());
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
         return RootfsProbe.run(policy, spec -> NspawnSession.open(spec, tools, tmp),

@@ -16,18 +16,22 @@ class ChrootInputTest extends RootfsInputChecks {
 
     @Override
     IsolationPolicy policy() {
-        return ChrootEscapeTest.policy();
+        return ChrootEscapeTest.policy().toBuilder().limits(l -> l.noDiskLimit()).build();
     }
 
     @Test
-    void rootInsideIsRefused() {
-        refused(b -> b.policy(policy().toBuilder().process(new ProcessPolicy(false, OptionalInt.of(0), true, true, Set.of()))
-                .build()), UnsupportedPolicyException.class, "process.uid=0", "chroot x");
+    void anExplicitUidIsRefusedRootIncluded() {
+        // the command runs as the sandbox's own host uid: a uid of the policy's choosing needs RUN_AS_UID
+        for (int uid : new int[] {0, 1000}) {
+            refused(b -> b.policy(policy().toBuilder().process(new ProcessPolicy(false, OptionalInt.of(uid), true, true,
+                    Set.of())).build()), UnsupportedPolicyException.class, "process.uid=" + uid, "needs RUN_AS_UID",
+                    "enforced by", "namespaces");
+        }
     }
 
     @Test
     void keptCapabilitiesAreRefused() {
-        refused(b -> b.policy(policy().toBuilder().process(new ProcessPolicy(false, OptionalInt.of(1000), true, true,
+        refused(b -> b.policy(policy().toBuilder().process(new ProcessPolicy(false, OptionalInt.empty(), true, true,
                 Set.of("CAP_NET_BIND_SERVICE"))).build()), UnsupportedPolicyException.class, "keepCapabilities");
     }
 }

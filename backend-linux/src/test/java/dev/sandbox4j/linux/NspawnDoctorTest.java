@@ -17,7 +17,9 @@ class NspawnDoctorTest {
         assertThat(info.isolation()).isEqualTo(IsolationLevel.NAMESPACE);
         assertThat(info.capabilities()).contains(Capability.NETWORK_NONE, Capability.NETWORK_LOOPBACK, Capability.PID_ISOLATION,
                 Capability.CONTAIN_DAEMONS, Capability.MEMORY_LIMIT, Capability.SYSCALL_FILTER,
-                Capability.SYSCALL_FILTER_KILL).doesNotContain(Capability.IMAGE_OCI);
+                Capability.SYSCALL_FILTER_KILL, Capability.DISK_LIMIT)
+                // no user namespace: the command runs as the sandbox's own host uid, not one of the policy's choosing
+                .doesNotContain(Capability.IMAGE_OCI, Capability.RUN_AS_UID);
     }
 
     @Test

@@ -15,7 +15,14 @@ class NspawnInputTest extends RootfsInputChecks {
 
     @Override
     IsolationPolicy policy() {
-        return NspawnEscapeTest.policy();
+        return NspawnEscapeTest.policy().toBuilder().limits(l -> l.noDiskLimit()).build();
+    }
+
+    @Test
+    void anExplicitUidIsRefused() {
+        // the command runs as the sandbox's own host uid: a uid of the policy's choosing needs RUN_AS_UID
+        refused(b -> b.policy(policy().toBuilder().process(new ProcessPolicy(true, java.util.OptionalInt.of(1000), true, true,
+                Set.of())).build()), UnsupportedPolicyException.class, "process.uid=1000", "needs RUN_AS_UID", "enforced by");
     }
 
     @Test

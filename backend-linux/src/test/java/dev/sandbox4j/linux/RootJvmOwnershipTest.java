@@ -22,8 +22,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A JVM that runs as root must not lend root's rights to its sandboxes (bubblewrap and namespaces): the
- * sandbox runs as a host uid of its own (from the library's range), so a root-only file it can see stays
+ * A JVM that runs as root must not lend root's rights to its sandboxes (bubblewrap, namespaces, chroot and
+ * nspawn): the sandbox runs as a host uid of its own (from the library's range; inside a user namespace it
+ * shows as 65534, where the backend shares the host's ids as that uid itself), so a root-only file it can see stays
  * closed, and although what it writes into the (idmapped) workspace belongs to root on the host, it cannot
  * leave a setuid or setgid bit there: every call that would set one fails with EPERM, through every ABI and
  * fchmodat2, with no syscall filter of the policy's (the set-id guard of the one syscall table is always
@@ -72,9 +73,14 @@ class RootJvmOwnershipTest {
     private Sandbox open(String backend, Path ws) {
         BackendRequirement.assumeAvailable(backend);
         // no policy filter: what stops the calls below is the set-id guard alone (and no disk limit: a caller's workspace)
-        IsolationPolicy p = TestPolicies.strict().toBuilder().syscalls(SyscallPolicy.allowAll())
-                .limits(l -> l.noDiskLimit()).build();
+        IsolationPolicy strict = backend.equals("chroot") ? RootfsSecurityTest.strict("chroot") : TestPolicies.strict();
+        IsolationPolicy p = strict.toBuilder().syscalls(SyscallPolicy.allowAll()).limits(l -> l.noDiskLimit()).build();
         return Sandbox.builder().backend(backend).policy(p).workspace(ws).build();
+    }
+
+    /** chroot and nspawn make no user namespace: the sandbox's own host uid is its uid inside too. */
+    private static boolean sharesHostIds(String backend) {
+        return backend.equals("chroot") || backend.equals("nspawn");
     }
 
     /** A workspace below a directory only root can enter, with the compiled probe in it. */
@@ -92,7 +98,7 @@ class RootJvmOwnershipTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bubblewrap", "namespaces"})
+    @ValueSource(strings = {"bubblewrap", "namespaces", "chroot", "nspawn"})
     void noSetuidOrSetgidBitCanBeSetOnWhatTheSandboxStoresAsRoot(String backend) throws Exception {
         Path ws = workspaceWithProbe();
         try (Sandbox s = open(backend, ws)) {
@@ -105,8 +111,9 @@ class RootJvmOwnershipTest {
                     "i386-chmod Operation not permitted");
             ExecResult shell = s.exec(Command.shell("cp /bin/true x && chmod u+s x; chmod g+s x"));
             assertThat(shell.stderr()).contains("chmod: changing permissions of 'x': Operation not permitted");
+            String own = sharesHostIds(backend) ? s.exec(Command.of("id", "-u")).stdout().strip() : "65534";
             assertThat(s.exec(Command.of("stat", "-c", "%u %a", "x")).stdout()).as("inside: the sandbox user's, no bit")
-                    .isEqualTo("65534 755\n");
+                    .isEqualTo(own + " 755\n");
         }
         for (String name : List.of("f", "x")) {
             assertThat((Integer) Files.getAttribute(ws.resolve(name), "unix:uid")).as("%s belongs to the JVM's user on the host", name)
@@ -119,14 +126,15 @@ class RootJvmOwnershipTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bubblewrap", "namespaces"})
+    @ValueSource(strings = {"bubblewrap", "namespaces", "chroot", "nspawn"})
     void theSandboxIsAHostUidOfItsOwnAndRootOnlyFilesStayClosed(String backend) throws Exception {
         Path ws = workspaceWithProbe();
         String mark = "root-jvm-" + backend + "-" + Long.toHexString(System.nanoTime());
         try (Sandbox s = open(backend, ws)) {
             ExecResult cad = s.exec(Command.of("cat", "/proc/sys/kernel/cad_pid"));
             assertThat(cad.exitCode()).isNotZero();
-            assertThat(cad.stderr()).contains("cad_pid: Permission denied");
+            // a chroot has no /proc at all
+            assertThat(cad.stderr()).contains(backend.equals("chroot") ? "No such file or directory" : "cad_pid: Permission denied");
             if (Files.isDirectory(Path.of("/etc/ssl/private")) && s.exec(Command.of("test", "-d", "/etc/ssl/private")).exitCode() == 0) {
                 ExecResult keys = s.exec(Command.of("ls", "/etc/ssl/private"));
                 assertThat(keys.stderr()).as("root:ssl-cert 0710 on the host").contains("Permission denied");

@@ -38,7 +38,7 @@ final class RootfsJvmDeath {
             List<Long> running = RootfsTestSupport.awaitNonEmpty(() -> HostProbes.processesWithEnv("SANDBOX4J_MARK=" + mark),
                     Duration.ofSeconds(20));
             assertThat(running).as("the sandboxed sleep runs").isNotEmpty();
-            assertThat(RootfsTestSupport.mountsMentioning(sandboxId)).as("the holder's mount namespace").isNotEmpty();
+            assertThat(RootfsTestSupport.rootMounts(backendName, sandboxId)).as("the holder's mount namespace").isNotEmpty();
         } finally {
             jvm.destroyForcibly();
             jvm.waitFor(10, TimeUnit.SECONDS);
@@ -46,7 +46,7 @@ final class RootfsJvmDeath {
         assertThat(HostProbes.awaitNoProcessWithEnv("SANDBOX4J_MARK=" + mark, Duration.ofSeconds(10)))
                 .as("sandboxed processes alive after their JVM was killed").isEmpty();
         String id = sandboxId;
-        assertThat(RootfsTestSupport.awaitEmpty(() -> RootfsTestSupport.mountsMentioning(id), Duration.ofSeconds(10)))
+        assertThat(RootfsTestSupport.awaitEmpty(() -> RootfsTestSupport.rootMounts(backendName, id), Duration.ofSeconds(10)))
                 .as("the private mount namespace after the JVM died").isEmpty();
         assertThat(RootfsTestSupport.awaitEmpty(() -> RootfsTestSupport.hostDirsNamed(id).stream()
                 .filter(p -> p.startsWith("/sys/fs/cgroup")).toList(), Duration.ofSeconds(10)))

@@ -22,8 +22,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * keeps no set-id bit while the sandbox is still open, and a plain chmod still works.
  */
 class RootfsSetuidGuardTest {
+    /** The escape tests' policy, without a disk limit: the workspace is a caller's. */
     private static IsolationPolicy policy(String backend) {
-        return backend.equals("chroot") ? ChrootEscapeTest.policy() : NspawnEscapeTest.policy();
+        return (backend.equals("chroot") ? ChrootEscapeTest.policy() : NspawnEscapeTest.policy()).toBuilder()
+                .limits(l -> l.noDiskLimit()).build();
     }
 
     @ParameterizedTest

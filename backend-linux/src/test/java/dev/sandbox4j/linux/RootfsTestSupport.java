@@ -198,13 +198,15 @@ final class RootfsTestSupport {
     /**
      * In a busybox root: the sandbox cannot set a set-id bit in the (idmapped, so root-owned on disk)
      * workspace: the setuid guard fails chmod with EPERM. A set-id file that got there another way (here
-     * planted from the host while the sandbox is open) is stripped at close.
+     * planted from the host while the sandbox is open) is stripped at close (the core's final sweep).
      */
     void setIdBitsAreRefusedAndStrippedAtClose(IsolationPolicy policy, Path rootfs) throws Exception {
         Path ws = Files.createTempDirectory("sandbox4j-setid-ws-");
         try {
             Path planted = ws.resolve("planted");
-            try (Sandbox s = open(policy, b -> b.image(dev.sandbox4j.SandboxImage.directory(rootfs)).workspace(ws))) {
+            // a caller's workspace: no disk limit (the core bounds only a workspace of its own)
+            IsolationPolicy p = policy.toBuilder().limits(l -> l.noDiskLimit()).build();
+            try (Sandbox s = open(p, b -> b.image(dev.sandbox4j.SandboxImage.directory(rootfs)).workspace(ws))) {
                 dev.sandbox4j.ExecResult made = s.exec(dev.sandbox4j.Command.shell(
                         "cp /bin/attempts ./suid && chmod 6755 ./suid"));
                 assertThat(made.stderr()).as("%s", made).contains("chmod: ./suid: Operation not permitted");
@@ -291,11 +293,23 @@ final class RootfsTestSupport {
 
     /** Processes of the host whose mount table (in whatever namespace) mentions {@code token}. */
     static List<String> mountsMentioning(String token) {
+        return mountTablesWith(line -> line.contains(token));
+    }
+
+    /**
+     * Processes of the host whose mount table shows the root that the {@code kind} backend built for sandbox
+     * {@code id} (its private directory's name holds both; the core's disk storage, named otherwise, does not count).
+     */
+    static List<String> rootMounts(String kind, String id) {
+        return mountTablesWith(line -> line.contains("sandbox4j-" + kind + "-") && line.contains(id));
+    }
+
+    private static List<String> mountTablesWith(java.util.function.Predicate<String> line) {
         List<String> found = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc"))) {
             for (Path p : s.filter(q -> q.getFileName().toString().matches("\\d+")).toList()) {
                 try {
-                    if (Files.readString(p.resolve("mountinfo")).contains(token)) {
+                    if (Files.readString(p.resolve("mountinfo")).lines().anyMatch(line)) {
                         found.add(p.getFileName() + ": " + dev.sandbox4j.testkit.HostProbes.commandLine(
                                 Long.parseLong(p.getFileName().toString())));
                     }

@@ -16,11 +16,13 @@ import java.util.List;
  *   <li>{@code setpriv --no-new-privs}: no setuid bit or file capability grants anything from here on;
  *       no inheritable capability; the bounding set cut to the five that the next step needs;</li>
  *   <li>{@code nsenter}: enters the holder's private mount namespace, chroots into the root, chdirs to
- *       it, drops the supplementary groups and sets gid then uid: from here on the process holds no
+ *       it, drops the supplementary groups and sets gid then uid, the sandbox's own host ids (which no other
+ *       sandbox and no host process has, so a {@code kill -9 -1} reaches only the sandbox's own processes): from
+ *       here on the process holds no
  *       capability at all (a uid change from 0 to non-zero clears them), so it can never chroot again,
  *       which is what the classic escape ({@code mkdir x; chroot x; cd ../../..; chroot .}) needs;</li>
- *   <li>{@code s4j-launch --guard} (bound into the root): the setuid guard and the policy's system-call
- *       filter ({@link dev.sandbox4j.linux.internal.rootfs.SetuidGuard});</li>
+ *   <li>{@code s4j-launch --guard} (bound into the root): a fresh session keyring, then the one syscall
+ *       table's program: the set-id guard and the policy's rules ({@link dev.sandbox4j.linux.internal.rootfs.SetuidGuard});</li>
  *   <li>the image's {@code /bin/sh} changes to the working directory <em>inside</em> the root (a symlink
  *       the sandbox made resolves inside it) and execs {@code env -i -- NAME=value... argv}, so the command
  *       gets exactly the request's environment.</li>

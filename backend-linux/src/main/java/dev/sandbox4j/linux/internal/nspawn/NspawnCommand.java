@@ -9,7 +9,6 @@ import dev.sandbox4j.linux.internal.rootfs.Sh;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalInt;
 
 /**
  * The argv of one nspawn exec: {@code /bin/sh} joins the exec's cgroups, {@code nsenter} enters the
@@ -28,11 +27,16 @@ import java.util.OptionalInt;
  *   <li>network: {@code host} shares the host's; {@code loopback} gets {@code --private-network} (its own
  *       loopback, up); {@code none} runs in the holder's empty network namespace (loopback down);</li>
  *   <li>{@code --drop-capability=all --no-new-privileges=yes --user=sandbox4j}: no capability, no new
- *       privileges, the policy's uid;</li>
+ *       privileges, the sandbox's own host uid (nspawn makes no user namespace here: {@code id -u} inside
+ *       prints that uid, which no other sandbox and no host process has);</li>
+ *   <li>{@code --system-call-filter=keyctl}: nspawn's own filter refuses keyctl, which pid 2 needs once to
+ *       leave the root-owned session keyring nspawn joined for the container (the policy's program, loaded
+ *       right after, refuses it again when the policy denies it);</li>
  *   <li>{@code --rlimit}: the policy's rlimits for the payload (only ever lowered);</li>
  *   <li>{@code --resolv-conf=off --timezone=off --link-journal=no}: nspawn writes nothing into the root;</li>
- *   <li>{@code s4j-launch --guard} (bound into the root) as pid 2: the setuid guard and the policy's
- *       system-call filter ({@link dev.sandbox4j.linux.internal.rootfs.SetuidGuard}), then execs</li>
+ *   <li>{@code s4j-launch --guard} (bound into the root) as pid 2: a fresh session keyring of the sandbox's
+ *       user, then the one syscall table's program: the set-id guard and the policy's rules
+ *       ({@link dev.sandbox4j.linux.internal.rootfs.SetuidGuard}), then execs</li>
  *   <li>the image's {@code /bin/sh}, still pid 2, runs the exec's {@link #script}: the command through
  *       {@code env -i}, so it gets exactly the request's environment and none of nspawn's own variables
  *       (container=, container_uuid=, HOME, USER...), and its exit status.</li>
@@ -54,12 +58,10 @@ final class NspawnCommand {
     }
 
     /**
-     * @param uid    the command's uid; empty for root (no --user)
      * @param script the host path of the exec's {@link #script}
      */
     static List<String> argv(HostTools tools, Path mountNs, Path netNs, Path root, String machine, NetworkPolicy.Mode network,
-                             OptionalInt uid, List<Rlimits.Limit> rlimits, List<Path> procsFiles, String workdir, Path script,
-                             List<String> guard) {
+                             List<Rlimits.Limit> rlimits, List<Path> procsFiles, String workdir, Path script, List<String> guard) {
         List<String> a = ExecArgs.joinCgroups(procsFiles, "sandbox4j-nspawn");
         a.add(tools.pathString("nsenter"));
         a.add("--mount=" + mountNs);
@@ -73,10 +75,8 @@ final class NspawnCommand {
         if (network == NetworkPolicy.Mode.LOOPBACK) {
             a.add("--private-network");
         }
-        a.addAll(List.of("--drop-capability=all", "--no-new-privileges=yes"));
-        if (uid.isPresent()) {
-            a.add("--user=" + NspawnUsers.USER);
-        }
+        a.addAll(List.of("--drop-capability=all", "--no-new-privileges=yes", "--user=" + NspawnUsers.USER,
+                "--system-call-filter=keyctl"));
         a.addAll(List.of("--chdir=" + workdir, "--kill-signal=SIGKILL", "--resolv-conf=off", "--timezone=off",
                 "--link-journal=no"));
         for (Rlimits.Limit l : rlimits) {

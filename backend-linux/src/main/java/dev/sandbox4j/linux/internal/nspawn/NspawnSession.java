@@ -5,15 +5,13 @@ import dev.sandbox4j.NetworkPolicy;
 import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.linux.internal.cgroup.CgroupSandbox;
-import dev.sandbox4j.linux.internal.plan.HostFacts;
-import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
 import dev.sandbox4j.linux.internal.rlimit.Rlimits;
+import dev.sandbox4j.linux.internal.rootfs.Engine;
 import dev.sandbox4j.linux.internal.rootfs.ExecArgs;
 import dev.sandbox4j.linux.internal.rootfs.ExecCgroup;
 import dev.sandbox4j.linux.internal.rootfs.HostTools;
 import dev.sandbox4j.linux.internal.rootfs.ImageFiles;
-import dev.sandbox4j.linux.internal.rootfs.MountScript;
 import dev.sandbox4j.linux.internal.rootfs.RootfsPolicy;
 import dev.sandbox4j.linux.internal.rootfs.RootfsSession;
 import dev.sandbox4j.spi.SandboxSpec;
@@ -22,34 +20,31 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 
 /**
- * One nspawn sandbox: its root built once in a private mount namespace (like chroot's: the image
- * read-only, /etc basics with the sandbox's user, the tmpfs paths, the workspace idmapped, the policy's
- * mounts, the root read-only), and one systemd-nspawn container per exec on it, with its own pid, ipc,
- * uts and (unless the policy's network is the host's) network namespace, /proc, /dev and /sys; the
- * sandbox's cgroups bound all containers together, and each exec's own cgroup kills its container whole
- * (nspawn leaves the payload running when it is SIGKILLed itself). Thread-safe.
+ * One nspawn sandbox: its root built once by {@code s4j-launch --build-root} in a private mount namespace
+ * (like chroot's: the image read-only, /etc basics with the sandbox's user, the tmpfs paths or the disk
+ * storage's directories, the workspace and the policy's mounts, every bind verified against its pin, the
+ * sandbox's own files idmapped, the root read-only; only mount points for what nspawn mounts itself; a private
+ * /run for nspawn's locks), and one systemd-nspawn container per exec on it, with its own pid, ipc, uts and
+ * (unless the policy's network is the host's) network namespace, /proc, /dev and /sys, running as the
+ * sandbox's own host uid; the sandbox's cgroups bound all containers together, and each exec's own cgroup kills
+ * its container whole (nspawn leaves the payload running when it is SIGKILLed itself). Thread-safe.
  */
 public final class NspawnSession extends RootfsSession {
     public static final String KIND = "nspawn";
     static final String BACKEND = "nspawn";
-    /** systemd-nspawn, util-linux, coreutils and the shell. */
+    /** systemd-nspawn, util-linux and the shell. */
     public static final List<String> TOOLS = tools();
-    /** The holder's prelude: a private /run, where nspawn keeps its locks and propagation directories. */
-    static final String RUN_TMPFS = "[ -d /run ] || fail 'the host has no /run directory'\n"
-            + "mount -t tmpfs -o mode=0755,size=8m,nosuid,nodev,noexec sandbox4j-run /run || fail 'tmpfs on /run'";
 
     private final NetworkPolicy.Mode network;
-    private final OptionalInt userUid;
     private final List<Rlimits.Limit> rlimits;
     private final Optional<Path> sandboxMirror;
 
     private NspawnSession(Parts parts) {
         super(parts);
-        this.network = parts.spec().policy().network().mode();
-        this.userUid = parts.layout().uid() == 0 ? OptionalInt.empty() : OptionalInt.of(parts.layout().uid());
+        this.network = plan.stepsOf(Step.UnshareNet.class).stream().map(Step.UnshareNet::mode).findFirst()
+                .orElse(NetworkPolicy.Mode.HOST);
         this.rlimits = plan.stepsOf(Step.Rlimit.class).stream().map(Step.Rlimit::limit).toList();
         this.sandboxMirror = ExecCgroup.killDirectory(parts.cgroup()).flatMap(CgroupMirror::of);
     }
@@ -57,7 +52,6 @@ public final class NspawnSession extends RootfsSession {
     private static List<String> tools() {
         List<String> t = new ArrayList<>(List.of("systemd-nspawn"));
         t.addAll(HostTools.UTIL_LINUX);
-        t.addAll(HostTools.COREUTILS);
         t.add("sh");
         return List.copyOf(t);
     }
@@ -66,7 +60,8 @@ public final class NspawnSession extends RootfsSession {
      * Checks what the capabilities do not cover, then builds the sandbox; nothing is left on failure.
      *
      * @throws dev.sandbox4j.BackendUnavailableException    not root, or systemd-nspawn or a program missing
-     * @throws dev.sandbox4j.UnsupportedPolicyException     kept capabilities, the host's whole file system
+     * @throws dev.sandbox4j.UnsupportedPolicyException     an explicit uid, kept capabilities, the host's whole file
+     *                                                      system
      * @throws dev.sandbox4j.InvalidInputException          a rootfs or mount the view cannot have
      * @throws SandboxStartException                        a limit the host cannot enforce, an image without env or
      *                                                      getent, or a setup failure
@@ -74,27 +69,21 @@ public final class NspawnSession extends RootfsSession {
     public static NspawnSession open(SandboxSpec spec, HostTools tools, Path tmpRoot) {
         RootfsPolicy.requireTools(BACKEND, tools, tools.missing().contains("systemd-nspawn")
                 ? "apt-get install systemd-container (Debian/Ubuntu) or dnf install systemd-container (Fedora)"
-                : "apt-get install util-linux coreutils");
+                : "apt-get install util-linux");
         RootfsPolicy.requireRoot(BACKEND, "systemd-nspawn, mounts and cgroups need it");
         IsolationPolicy policy = spec.policy();
         RootfsPolicy.requireIsolatedView(BACKEND, policy);
         RootfsPolicy.refuseKeptCapabilities(BACKEND, policy.process());
-        int uid = RootfsPolicy.uid(policy.process());
+        SandboxSpec own = RootfsPolicy.ownUser(BACKEND, spec);
+        int uid = own.host().ids().uid();
+        int gid = own.host().ids().gid();
         Optional<Path> rootfs = spec.image() instanceof SandboxImage.Directory d ? Optional.of(d.rootfs()) : Optional.empty();
         if (rootfs.isPresent() && Files.isDirectory(rootfs.get())) {
             checkImage(rootfs.get());
         }
-        List<Rlimits.Limit> rlimits = Rlimits.plan(policy.limits());
-        Rlimits.checkEnforceable(rlimits);
-        SandboxSpec fixed = RootfsPolicy.withUid(spec, uid);
-        boolean ownNet = policy.network().mode() == NetworkPolicy.Mode.NONE;
-        return RootfsSession.open(fixed, tools, tmpRoot, KIND, (dir, cg) -> {
-            SandboxPlan plan = SandboxPlan.session(fixed, HostFacts.current(dir, List.of()));
-            if (uid != 0) {
-                plan = NspawnUsers.apply(plan, dir, rootfs.filter(Files::isDirectory), uid, uid);
-            }
-            return new Layout(plan, MountScript.Engine.NSPAWN, uid, uid, List.of(RUN_TMPFS), ownNet, mirrors(cg));
-        }, NspawnSession::new);
+        Rlimits.checkEnforceable(Rlimits.plan(policy.limits()));
+        return RootfsSession.open(own, tools, tmpRoot, Engine.NSPAWN, KIND, (plan, facts, cg) -> new Layout(
+                NspawnUsers.apply(plan, facts, rootfs.filter(Files::isDirectory), uid, gid), mirrors(cg)), NspawnSession::new);
     }
 
     /** The image must have what runs inside the container before the command: /bin/sh and env. */
@@ -127,7 +116,7 @@ public final class NspawnSession extends RootfsSession {
             throw new dev.sandbox4j.ExecException("writing the exec's script " + script + " failed: " + e, e);
         }
         return NspawnCommand.argv(tools, holder.namespace("mnt"), holder.namespace("net"), root, machine, network,
-                userUid, rlimits, cg.procsFiles(), exec.workdir(), script, guard);
+                rlimits, cg.procsFiles(), exec.workdir(), script, guard);
     }
 
     private Path scriptOf(long execNumber) {

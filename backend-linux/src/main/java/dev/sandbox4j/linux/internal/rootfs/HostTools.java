@@ -18,10 +18,8 @@ import java.util.Optional;
  */
 public record HostTools(String searchPath, Map<String, Path> found, List<String> missing) {
 
-    /** util-linux programs every such backend needs (nsenter, unshare, setpriv, setsid, prlimit, mount). */
-    public static final List<String> UTIL_LINUX = List.of("nsenter", "unshare", "setpriv", "setsid", "prlimit", "mount");
-    /** coreutils programs the holder's shell script runs. */
-    public static final List<String> COREUTILS = List.of("mkdir", "ln", "rmdir", "sleep");
+    /** util-linux programs each exec's chain runs (nsenter, setpriv, setsid, prlimit). */
+    public static final List<String> UTIL_LINUX = List.of("nsenter", "setpriv", "setsid", "prlimit");
 
     public HostTools {
         found = Map.copyOf(found);

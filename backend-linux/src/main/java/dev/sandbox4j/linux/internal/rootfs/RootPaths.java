@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * Sandbox paths of a plan resolved through the symlinks the plan itself makes in the new root (such as
- * {@code /bin -> usr/bin}), so that the holder's shell never follows a symlink of the root: it runs in the
- * host's view of the file system, where an absolute link target would name a host path. Pure.
+ * {@code /bin -> usr/bin}), an absolute target taken from the root, as the root builder resolves them
+ * (RESOLVE_IN_ROOT); {@link RootArgs} checks the result against the read-write binds. Pure.
  */
 final class RootPaths {
     private static final int MAX_HOPS = 16;

@@ -3,7 +3,9 @@ package dev.sandbox4j.linux.internal.rootfs;
 import dev.sandbox4j.BackendUnavailableException;
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.ProcessPolicy;
+import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.UnsupportedPolicyException;
+import dev.sandbox4j.spi.HostIds;
 import dev.sandbox4j.spi.SandboxSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,8 +15,8 @@ import java.util.OptionalInt;
 
 /**
  * The checks a root-file-system backend makes before anything starts, beyond what the core checked against
- * its capabilities: parts a capability does not name (kept capabilities, uid 0, the host's whole file
- * system), the host's privileges, and the uid the command gets. Stateless.
+ * its capabilities: parts a capability does not name (kept capabilities, the host's whole file system), the
+ * host's privileges, and the uid the command gets (the sandbox's own host uid). Stateless.
  */
 public final class RootfsPolicy {
     private RootfsPolicy() {
@@ -69,13 +71,33 @@ public final class RootfsPolicy {
         }
     }
 
-    /** The uid the command runs as: the policy's, else nobody (65534); never the JVM's root by default. */
-    public static int uid(ProcessPolicy process) {
-        return process.uid().orElse(ProcessPolicy.NOBODY);
+    /**
+     * {@code spec} with the command's user fixed to the sandbox's own host ids ({@code spec.host().ids()}): these
+     * backends make no user namespace, so the command runs as those ids on the host and {@code id -u} inside
+     * prints them; the policy names the uid explicitly so that the plan writes its /etc/passwd entry.
+     *
+     * @throws UnsupportedPolicyException for an explicit {@code process.uid}, which only a backend with a user
+     *                                    namespace or a guest kernel maps (RUN_AS_UID)
+     * @throws SandboxStartException      for host ids of root's (a spec the core did not prepare)
+     */
+    public static SandboxSpec ownUser(String backend, SandboxSpec spec) {
+        ProcessPolicy p = spec.policy().process();
+        if (p.uid().isPresent()) {
+            throw refuse(backend, "process.uid=" + p.uid().getAsInt(), "RUN_AS_UID", backend + " shares the host's user ids"
+                    + " and runs the command as the sandbox's own host uid (" + spec.host().ids() + "); leave process.uid"
+                    + " empty, or use a backend that maps a uid of your choice (namespaces, bubblewrap, qemu, microvm)");
+        }
+        HostIds ids = spec.host().ids();
+        if (ids.uid() == 0 || ids.gid() == 0) {
+            throw new SandboxStartException(backend + ": the sandbox " + spec.sandboxId() + " would run as the host's root ("
+                    + ids + "); a root JVM gives each sandbox host ids of its own (the core's range), so this spec was not"
+                    + " prepared by the core: build the sandbox through Sandbox.builder()");
+        }
+        return withUid(spec, ids.uid());
     }
 
     /** A copy of {@code spec} whose policy names the uid explicitly, so that the plan generates /etc/passwd for it. */
-    public static SandboxSpec withUid(SandboxSpec spec, int uid) {
+    static SandboxSpec withUid(SandboxSpec spec, int uid) {
         ProcessPolicy p = spec.policy().process();
         ProcessPolicy fixed = new ProcessPolicy(p.isolatePids(), OptionalInt.of(uid), p.noNewPrivileges(),
                 p.dropCapabilities(), p.keepCapabilities());

@@ -4,9 +4,10 @@ import dev.sandbox4j.ExecException;
 import dev.sandbox4j.ResourceUsage;
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.linux.internal.cgroup.CgroupSandbox;
+import dev.sandbox4j.linux.internal.host.LauncherBinary;
 import dev.sandbox4j.linux.internal.host.PrivateDirs;
+import dev.sandbox4j.linux.internal.plan.HostFacts;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
-import dev.sandbox4j.linux.internal.plan.Step;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.ProcessRequest;
 import dev.sandbox4j.spi.SandboxProcess;
@@ -16,9 +17,6 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,33 +27,37 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What a chroot and an nspawn sandbox share: a private host directory, the sandbox's cgroups (limits for
- * all its execs together, and membership for killing), the root file system built once by a
- * {@link RootHolder} in a private mount namespace from the engine-neutral {@link SandboxPlan}, one
- * {@link ExecCgroup} per exec, and a close that leaves nothing: every process killed through the cgroups,
- * the cgroups removed, the namespace gone with its holder, the private directory deleted. Subclasses turn
- * one exec into the argv of its chain. Thread-safe.
+ * all its execs together, and membership for killing), the pins of the host paths it binds besides the
+ * core's (image paths, generated files, the guard's directory), the root file system built once by a
+ * {@link RootHolder} ({@code s4j-launch --build-root}) in a private mount namespace from the engine's
+ * {@link SandboxPlan}, one {@link ExecCgroup} per exec, and a close that leaves nothing: every process killed
+ * through the cgroups, the cgroups removed, the namespace gone with its holder, the pins released, the private
+ * directory deleted. Subclasses turn one exec into the argv of its chain. Thread-safe.
  */
 public abstract class RootfsSession implements BackendSession {
     private static final long CLOSE_WAIT_SECONDS = 5;
 
-    /** How a subclass lays out its root, decided once its private directory and cgroups exist. */
-    public record Layout(SandboxPlan plan, MountScript.Engine engine, int uid, int gid, List<String> prelude,
-                         boolean ownNet, List<Path> extraCleanupDirs) {
+    /**
+     * How a subclass lays out its root, decided once its private directory and cgroups exist.
+     *
+     * @param plan             the engine's plan, with what the subclass adds (nspawn's user database)
+     * @param extraCleanupDirs directories the holder removes with the cgroups (an engine's cgroup mirrors)
+     */
+    public record Layout(SandboxPlan plan, List<Path> extraCleanupDirs) {
         public Layout {
-            prelude = List.copyOf(prelude);
             extraCleanupDirs = List.copyOf(extraCleanupDirs);
         }
     }
 
     /** What {@link #open} hands the subclass's constructor. */
-    public record Parts(SandboxSpec spec, HostTools tools, Path privateDir, Path root, CgroupSandbox cgroup, Layout layout,
-                        RootHolder holder) {
+    public record Parts(SandboxSpec spec, HostTools tools, Path privateDir, Path root, CgroupSandbox cgroup, SandboxPlan plan,
+                        RootHolder holder, HostFacts.Holding pins) {
     }
 
-    /** Makes the subclass's layout from the private directory and the cgroups. */
+    /** Makes the subclass's layout from the engine's plan (see {@link EnginePlan}), the host facts and the cgroups. */
     @FunctionalInterface
     public interface LayoutMaker {
-        Layout make(Path privateDir, CgroupSandbox cgroup);
+        Layout make(SandboxPlan plan, HostFacts facts, CgroupSandbox cgroup);
     }
 
     /** Makes the session. */
@@ -73,6 +75,7 @@ public abstract class RootfsSession implements BackendSession {
     protected final RootHolder holder;
     /** {@link SetuidGuard#prefix}: what the chain runs inside the root before the command's first program. */
     protected final List<String> guard;
+    private final HostFacts.Holding pins;
     private final Set<RootfsProcess> live = ConcurrentHashMap.newKeySet();
     private final Set<ExecCgroup> execCgroups = ConcurrentHashMap.newKeySet();
     private final AtomicLong execs = new AtomicLong();
@@ -85,85 +88,67 @@ public abstract class RootfsSession implements BackendSession {
         this.privateDir = parts.privateDir();
         this.root = parts.root();
         this.cgroup = parts.cgroup();
-        this.plan = parts.layout().plan();
+        this.plan = parts.plan();
         this.holder = parts.holder();
+        this.pins = parts.pins();
         this.guard = SetuidGuard.prefix(plan);
     }
 
     /**
-     * Makes the private directory ({@code kind} names it), the cgroups, the layout, the idmapped clones of the
-     * read-write directories and the holder with the built root. On failure nothing is left behind.
+     * Makes the private directory ({@code kind} names it), the cgroups, the plan (pinning what it binds
+     * besides the core's pins), the layout and the holder with the built root. On failure nothing is left
+     * behind.
+     *
+     * @param spec a spec whose policy names the sandbox's own host uid ({@link RootfsPolicy#ownUser})
      */
-    public static <S extends RootfsSession> S open(SandboxSpec spec, HostTools tools, Path tmpRoot, String kind,
+    public static <S extends RootfsSession> S open(SandboxSpec spec, HostTools tools, Path tmpRoot, Engine engine, String kind,
                                                    LayoutMaker layoutMaker, Factory<S> factory) {
         Path dir = realPath(PrivateDirs.create(tmpRoot, kind, spec.sandboxId(), "rwx------"));
+        HostFacts.Holding pins = new HostFacts.Holding();
         CgroupSandbox cg = null;
         RootHolder holder = null;
-        List<IdmappedMount> clones = List.of();
         try {
-            cg = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()), spec.policy().limits());
+            cg = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()),
+                    SandboxPlan.cgroupLimits(spec.policy()).asResourceLimits());
             if (ExecCgroup.killDirectory(cg).isEmpty()) {
                 throw new SandboxStartException(kind + ": no cgroup that can kill a whole process tree could be made ("
                         + cg + "); needs a writable cgroup v2 tree (cgroup.kill or cgroup.freeze) or the v1 freezer:"
                         + " run the JVM as root");
             }
-            Layout made = layoutMaker.make(dir, cg);
-            Layout layout = new Layout(SetuidGuard.install(made.plan(), dir), made.engine(), made.uid(), made.gid(),
-                    made.prelude(), made.ownNet(), made.extraCleanupDirs());
-            Path root = dir.resolve("root");
-            Path empty = dir.resolve("empty");
-            writeFiles(layout.plan(), root, empty);
-            List<Path> rwDirs = new ArrayList<>();
-            for (Step s : layout.plan().steps()) {
-                if (s instanceof Step.BindRw b && Files.isDirectory(b.host())) {
-                    rwDirs.add(b.host());
-                }
-            }
-            WorkspaceGuard.closeTempWorkspace(spec.workspace());
-            clones = IdmappedMount.create(rwDirs, layout.uid(), layout.gid(), tools.path("unshare"));
-            Map<Path, Path> idmapped = new LinkedHashMap<>();
-            clones.forEach(c -> idmapped.put(c.source(), c.procPath()));
-            String script = MountScript.of(layout.plan(), layout.engine(), root, empty, idmapped, layout.prelude(),
-                    CleanupScript.lines(cg, layout.extraCleanupDirs()));
-            holder = RootHolder.start(tools, script, layout.ownNet());
-            return factory.make(new Parts(spec, tools, dir, root, cg, layout, holder));
+            HostFacts facts = HostFacts.current(dir, List.of(), pins);
+            Layout layout = layoutMaker.make(EnginePlan.of(SandboxPlan.session(spec, facts), engine), facts, cg);
+            SandboxPlan plan = SetuidGuard.install(layout.plan(), dir, pins);
+            Path root = Files.createDirectory(dir.resolve("root"));
+            List<String> args = RootArgs.of(plan, engine, root, cg.directories(), layout.extraCleanupDirs());
+            holder = RootHolder.start(LauncherBinary.verifiedPath(), dir.resolve("build-root.args"), args, plan, engine.backend());
+            return factory.make(new Parts(spec, tools, dir, root, cg, plan, holder, pins));
+        } catch (IOException e) {
+            cleanUp(holder, cg, pins, dir);
+            throw new SandboxStartException(kind + ": making the root's mount point in " + dir + " failed: " + e, e);
         } catch (RuntimeException e) {
-            if (holder != null) {
-                holder.close();
-            }
-            if (cg != null) {
-                cg.close();
-            }
-            PrivateDirs.delete(dir);
+            cleanUp(holder, cg, pins, dir);
             throw e;
-        } finally {
-            clones.forEach(IdmappedMount::close);
         }
     }
 
-    /** The mount script and the holder work on the real path (java.io.tmpdir may be a symlink). */
+    private static void cleanUp(RootHolder holder, CgroupSandbox cg, HostFacts.Holding pins, Path dir) {
+        if (holder != null) {
+            holder.close();
+        }
+        if (cg != null) {
+            cg.close();
+        }
+        pins.close();
+        PrivateDirs.delete(dir);
+    }
+
+    /** The root builder and the pins work on the real path (java.io.tmpdir may be a symlink). */
     private static Path realPath(Path dir) {
         try {
             return dir.toRealPath();
         } catch (IOException e) {
             PrivateDirs.delete(dir);
             throw new SandboxStartException("resolving the sandbox's private directory " + dir + " failed: " + e, e);
-        }
-    }
-
-    private static void writeFiles(SandboxPlan plan, Path root, Path empty) {
-        try {
-            Files.createDirectory(root);
-            Files.createFile(empty);
-            Files.setPosixFilePermissions(empty, PosixFilePermissions.fromString("---------"));
-            for (Map.Entry<Path, String> f : plan.generatedFiles().entrySet()) {
-                Files.createDirectories(f.getKey().getParent());
-                Files.writeString(f.getKey(), f.getValue());
-                // bound read-only into the root, where the sandbox's user reads them
-                Files.setPosixFilePermissions(f.getKey(), PosixFilePermissions.fromString("rw-r--r--"));
-            }
-        } catch (IOException e) {
-            throw new SandboxStartException("writing the sandbox's files into " + root.getParent() + " failed: " + e, e);
         }
     }
 
@@ -296,12 +281,8 @@ public abstract class RootfsSession implements BackendSession {
         cgroup.close();
         holder.close();
         afterClose();
-        // the sandbox's uid wrote as the JVM's user through the idmapped mounts: no set-id file may stay behind
-        for (Step s : plan.steps()) {
-            if (s instanceof Step.BindRw b) {
-                WorkspaceGuard.stripSetId(b.host());
-            }
-        }
+        // set-id bits under the writable trees are the core's sweep's, after every exec and at close
+        pins.close();
         PrivateDirs.delete(privateDir);
     }
 }

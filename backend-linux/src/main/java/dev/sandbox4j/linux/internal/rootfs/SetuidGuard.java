@@ -2,7 +2,7 @@ package dev.sandbox4j.linux.internal.rootfs;
 
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.linux.internal.host.LauncherBinary;
-import dev.sandbox4j.linux.internal.plan.HostPath;
+import dev.sandbox4j.linux.internal.plan.HostFacts;
 import dev.sandbox4j.linux.internal.plan.SandboxPlan;
 import dev.sandbox4j.linux.internal.plan.Step;
 import java.io.IOException;
@@ -14,15 +14,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The system-call filter of every chroot and nspawn exec, loaded by {@code s4j-launch --guard} as the last
- * step before the command, inside the root, as the sandbox's user: the plan's seccomp program, which is the
- * one syscall table's ({@code SyscallTable.forSandbox}): the policy's rules when it filters, and always the
- * set-id guard (the read-write directories are idmapped, so what the sandbox creates there belongs to the
+ * The last steps of every chroot and nspawn exec before the command, taken by {@code s4j-launch --guard}
+ * inside the root as the sandbox's user: a new anonymous session keyring (so that the command possesses none
+ * of the JVM's keys, nor the root-owned keyring systemd-nspawn makes), then the plan's seccomp program, which
+ * is the one syscall table's ({@code SyscallTable.forSandbox}): the policy's rules when it filters, and always
+ * the set-id guard (the read-write directories are idmapped, so what the sandbox creates there belongs to the
  * JVM's user, root, on disk; a {@code chmod u+s} would leave a setuid-root file for any host user who can
  * reach it) and the network's rules.
  * The launcher (a static binary, copied 0555 since the extracted one is 0500) and the filter's BPF are
- * put in the sandbox's private directory and bound read-only at {@link #DIR} in the root. Pure but for
- * {@link #install}.
+ * put in the sandbox's private directory, which is pinned and bound read-only at {@link #DIR} in the root.
+ * Pure but for {@link #install}.
  */
 public final class SetuidGuard {
     /** Where the root shows the launcher and the filter. */
@@ -34,12 +35,12 @@ public final class SetuidGuard {
     }
 
     /**
-     * Writes the launcher and the plan's filter into {@code privateDir/guard} and returns the plan with
-     * that directory bound read-only at {@link #DIR} (before the root is made read-only).
+     * Writes the launcher and the plan's filter into {@code privateDir/guard} and returns the plan with that
+     * directory, pinned by {@code files}, bound read-only at {@link #DIR} (before the root is made read-only).
      *
      * @throws SandboxStartException when the files cannot be written
      */
-    public static SandboxPlan install(SandboxPlan plan, Path privateDir) {
+    public static SandboxPlan install(SandboxPlan plan, Path privateDir, HostFacts.FileProbe files) {
         Path dir = privateDir.resolve("guard");
         try {
             Files.createDirectory(dir);
@@ -54,8 +55,8 @@ public final class SetuidGuard {
             throw new SandboxStartException("writing the setuid guard's launcher and filter into " + dir + " failed: " + e, e);
         }
         List<Step> steps = new ArrayList<>(plan.steps());
-        // bound by name by the mount script, right after it was written (never pinned)
-        steps.add(indexOfRootRemount(steps), new Step.BindRo(HostPath.byName(dir, true), DIR, Optional.empty(), Step.Origin.GENERATED));
+        steps.add(indexOfRootRemount(steps), new Step.BindRo(files.pin(dir, "the guard's directory"), DIR, Optional.empty(),
+                Step.Origin.GENERATED));
         return new SandboxPlan(steps, plan.generatedFiles());
     }
 

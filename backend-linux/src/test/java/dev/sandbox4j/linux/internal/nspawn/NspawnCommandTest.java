@@ -9,45 +9,45 @@ import dev.sandbox4j.linux.internal.rootfs.HostTools;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
-/** The options of an nspawn exec for each network mode, uid and limit. Pure. */
+/** The options of an nspawn exec for each network mode and limit. Pure. */
 class NspawnCommandTest {
     private static final HostTools TOOLS = new HostTools("/x", Map.of("nsenter", Path.of("/x/nsenter"), "systemd-nspawn",
             Path.of("/x/systemd-nspawn")), List.of());
     private static final ExecArgs.Exec EXEC = new ExecArgs.Exec(Map.of("PATH", "/bin"), "/workspace", List.of("env"));
 
-    private static List<String> argv(NetworkPolicy.Mode net, OptionalInt uid, List<Rlimits.Limit> limits) {
+    private static List<String> argv(NetworkPolicy.Mode net, List<Rlimits.Limit> limits) {
         return NspawnCommand.argv(TOOLS, Path.of("/proc/9/ns/mnt"), Path.of("/proc/9/ns/net"), Path.of("/p/root"),
-                "s4j-abc-1", net, uid, limits, List.of(Path.of("/cg/cgroup.procs")), "/workspace", Path.of("/p/exec/1"),
+                "s4j-abc-1", net, limits, List.of(Path.of("/cg/cgroup.procs")), "/workspace", Path.of("/p/exec/1"),
                 List.of("/.sandbox4j/s4j-launch", "--guard", "--seccomp", "/.sandbox4j/seccomp.bpf", "--"));
     }
 
     @Test
     void networkNoneJoinsTheHoldersEmptyNamespace() {
-        List<String> a = argv(NetworkPolicy.Mode.NONE, OptionalInt.of(65534), List.of());
+        List<String> a = argv(NetworkPolicy.Mode.NONE, List.of());
         assertThat(a).contains("--net=/proc/9/ns/net").doesNotContain("--private-network");
     }
 
     @Test
     void networkLoopbackGetsAPrivateNetwork() {
-        List<String> a = argv(NetworkPolicy.Mode.LOOPBACK, OptionalInt.of(65534), List.of());
+        List<String> a = argv(NetworkPolicy.Mode.LOOPBACK, List.of());
         assertThat(a).contains("--private-network").doesNotContain("--net=/proc/9/ns/net");
     }
 
     @Test
     void networkHostAddsNeither() {
-        List<String> a = argv(NetworkPolicy.Mode.HOST, OptionalInt.of(65534), List.of());
+        List<String> a = argv(NetworkPolicy.Mode.HOST, List.of());
         assertThat(a).doesNotContain("--private-network", "--net=/proc/9/ns/net");
     }
 
     @Test
     void theContainerIsLockedDown() {
-        List<String> a = argv(NetworkPolicy.Mode.NONE, OptionalInt.of(65534),
+        List<String> a = argv(NetworkPolicy.Mode.NONE,
                 List.of(new Rlimits.Limit(Rlimits.Resource.NOFILE, 77), new Rlimits.Limit(Rlimits.Resource.FSIZE, 1024)));
         assertThat(a).contains("--register=no", "--keep-unit", "--as-pid2", "--console=pipe", "--directory=/p/root",
-                "--drop-capability=all", "--no-new-privileges=yes", "--user=sandbox4j", "--chdir=/workspace",
+                "--drop-capability=all", "--no-new-privileges=yes", "--user=sandbox4j", "--system-call-filter=keyctl",
+                "--chdir=/workspace",
                 "--kill-signal=SIGKILL", "--resolv-conf=off", "--timezone=off", "--link-journal=no",
                 "--rlimit=RLIMIT_NOFILE=77:77", "--rlimit=RLIMIT_FSIZE=1024:1024", "--machine=s4j-abc-1")
                 .doesNotContain("--read-only");
@@ -66,10 +66,5 @@ class NspawnCommandTest {
         assertThat(NspawnCommand.script(new ExecArgs.Exec(Map.of("PATH", "/bin", "Q", "it's\nsecret"), "/workspace",
                 List.of("printf", "%s", "a b"))))
                 .isEqualTo("# sandbox4j exec\n'env' '-i' '--' 'PATH=/bin' 'Q=it'\\''s\nsecret' 'printf' '%s' 'a b'\nexit $?\n");
-    }
-
-    @Test
-    void rootHasNoUserOption() {
-        assertThat(argv(NetworkPolicy.Mode.HOST, OptionalInt.empty(), List.of())).noneMatch(s -> s.startsWith("--user"));
     }
 }
