@@ -78,7 +78,7 @@ class NamespacesUnprivilegedTest {
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(out).isZero();
-        assertThat(out).contains("strict refused: SandboxStartException: cannot enforce limits.memory=512m")
+        assertThat(out).contains("strict refused: UnsupportedPolicyException: namespaces cannot enforce limits.memory=512m here")
                 .contains("exit 0 stdout 65534 CapEff:\t0000000000000000 Seccomp:\t2 stderr ");
     }
 

@@ -44,7 +44,8 @@ final class WorkspaceLocator {
             }
         }
         // with limits.disk the workspace lies on the sandbox's storage tmpfs: <run dir>/sandbox4j-st-<session>--<id>/storage/workspace
-        if (Files.isDirectory(runDir())) {
+        if (Files.isDirectory(runDir()) && Files.isReadable(runDir())) {
+            // a root JVM's (0711: an unprivileged JVM may enter but not list it, and has nothing there)
             try (var staged = Files.list(runDir())) {
                 var onStorage = staged.filter(p -> p.getFileName().toString().startsWith(SessionLabels.NAME_PREFIX)
                                 && p.getFileName().toString().endsWith("--" + sandbox.id()))

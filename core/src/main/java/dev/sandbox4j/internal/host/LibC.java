@@ -58,6 +58,9 @@ public interface LibC extends Library {
 
     int chmod(String path, int mode);
 
+    /** struct statfs is 64-bit words on every 64-bit architecture: f_bsize at 8, f_bavail at 32, f_ffree at 48. */
+    int statfs(String path, Pointer buf);
+
     int fchownat(int dirfd, String path, int owner, int group, int flags);
 
     int mount(String source, String target, String fstype, long flags, String data);

@@ -1,5 +1,6 @@
 package dev.sandbox4j.internal.host;
 
+import com.sun.jna.Memory;
 import dev.sandbox4j.DataSize;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.IsolationPolicy;
@@ -79,18 +80,28 @@ public final class SandboxHosts {
         }
 
         /**
-         * When the sandbox has a disk storage and it is full (less than {@value #FULL_BYTES} bytes free, so
-         * that the last write failed or the next one will): the storage's size. Never throws.
+         * When the sandbox has a disk storage and it is full (less than {@value #FULL_BYTES} bytes or no inode
+         * free, so that the last write failed or the next one will): the storage's size. Never throws.
          */
         public Optional<DataSize> storageFull() {
             if (host.storage().isEmpty()) {
                 return Optional.empty();
             }
-            try {
-                long free = Files.getFileStore(workspace).getUsableSpace();
-                return free < FULL_BYTES ? Optional.of(host.storage().get().limit()) : Optional.empty();
-            } catch (IOException | RuntimeException e) {
-                return Optional.empty();
+            synchronized (this) {
+                if (closed) {
+                    return Optional.empty();
+                }
+                // through the pinned descriptor: an unprivileged JVM's storage is in another mount namespace,
+                // which the JVM's own mount table (and so java.nio's FileStore) does not know
+                try (Memory buf = new Memory(256)) {
+                    buf.clear();
+                    if (LibC.INSTANCE.statfs(((PinnedPathImpl) host.workspace()).selfPath(), buf) != 0) {
+                        return Optional.empty();
+                    }
+                    long free = buf.getLong(32) * buf.getLong(8);
+                    boolean noInode = buf.getLong(48) == 0;
+                    return free < FULL_BYTES || noInode ? Optional.of(host.storage().get().limit()) : Optional.empty();
+                }
             }
         }
 

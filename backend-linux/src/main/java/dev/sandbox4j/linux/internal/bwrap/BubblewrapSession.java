@@ -137,7 +137,7 @@ public final class BubblewrapSession implements BackendSession {
         try {
             Step.CgroupLimits cgroupLimits = SandboxPlan.cgroupLimits(spec.policy());
             if (!cgroupLimits.none()) {
-                cg = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()), cgroupLimits.asResourceLimits());
+                cg = CgroupSandbox.create("bubblewrap", SessionLabels.hostName("cg", spec.sandboxId()), cgroupLimits.asResourceLimits());
             }
             // the first exec's launcher joins the cgroups now, while the rest of the sandbox is prepared
             standby = new LauncherStandby(cg == null ? List.of() : cg.joinFiles());

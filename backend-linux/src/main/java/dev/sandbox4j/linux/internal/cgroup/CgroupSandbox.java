@@ -3,6 +3,7 @@ package dev.sandbox4j.linux.internal.cgroup;
 import dev.sandbox4j.DataSize;
 import dev.sandbox4j.ResourceLimits;
 import dev.sandbox4j.SandboxStartException;
+import dev.sandbox4j.UnsupportedPolicyException;
 import dev.sandbox4j.spi.Availability;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -92,10 +93,10 @@ public final class CgroupSandbox implements AutoCloseable {
      * Makes the cgroups of one sandbox with {@code limits} (only memory, cpus and pids are cgroup business).
      *
      * @param name a name from {@code SessionLabels.hostName("cg", sandboxId)}
-     * @throws SandboxStartException when a requested limit's controller is unavailable or a write fails;
-     *                               nothing is left behind then
+     * @throws UnsupportedPolicyException when a requested limit's controller is unavailable to this JVM
+     * @throws SandboxStartException       when a write fails; nothing is left behind then
      */
-    public static CgroupSandbox create(String name, ResourceLimits limits) {
+    public static CgroupSandbox create(String backend, String name, ResourceLimits limits) {
         if (name.contains("/") || name.startsWith(".")) {
             throw new IllegalArgumentException("cgroup name '" + name + "' is not a single path segment");
         }
@@ -117,7 +118,7 @@ public final class CgroupSandbox implements AutoCloseable {
             for (String c : needed) {
                 Path parent = m.v1Own().get(c);
                 if (parent == null || !Files.isWritable(parent)) {
-                    throw unavailable(c, limits, parent == null ? "no v1 '" + c + "' hierarchy is mounted and no cgroup v2"
+                    throw unavailable(backend, c, limits, parent == null ? "no v1 '" + c + "' hierarchy is mounted and no cgroup v2"
                             + " subtree delegates it" : parent + " is not writable by this user");
                 }
                 v1.put(c, mkdir(parent.resolve(name), made));
@@ -344,14 +345,16 @@ public final class CgroupSandbox implements AutoCloseable {
         }
     }
 
-    private static SandboxStartException unavailable(String controller, ResourceLimits limits, String why) {
-        String part = switch (controller) {
-            case "memory" -> "limits.memory=" + limits.memory().orElseThrow() + " (remove it with noMemoryLimit())";
-            case "cpu" -> "limits.cpus=" + limits.cpus().orElseThrow() + " (remove it with noCpuLimit())";
-            default -> "limits.pids=" + limits.pids().orElseThrow() + " (remove it with noPidsLimit())";
+    /** A limit this host cannot enforce for this JVM: refused like any part a backend cannot enforce. */
+    private static UnsupportedPolicyException unavailable(String backend, String controller, ResourceLimits limits, String why) {
+        String[] part = switch (controller) {
+            case "memory" -> new String[] {"limits.memory=" + limits.memory().orElseThrow(), "MEMORY_LIMIT", "noMemoryLimit()"};
+            case "cpu" -> new String[] {"limits.cpus=" + limits.cpus().orElseThrow(), "CPU_LIMIT", "noCpuLimit()"};
+            default -> new String[] {"limits.pids=" + limits.pids().orElseThrow(), "PIDS_LIMIT", "noPidsLimit()"};
         };
-        return new SandboxStartException("cannot enforce " + part + ": no '" + controller + "' cgroup can be made: "
+        return new UnsupportedPolicyException(backend, List.of(new UnsupportedPolicyException.Part(part[0], part[1],
+                List.of())), backend + " cannot enforce " + part[0] + " here: no '" + controller + "' cgroup can be made: "
                 + why + ". Run the JVM as root, or in a delegated cgroup v2 subtree with the " + controller
-                + " controller (systemd-run --user --scope -p Delegate=yes java ...), or relax the policy.");
+                + " controller (systemd-run --user --scope -p Delegate=yes java ...), or remove the limit (" + part[2] + ").");
     }
 }

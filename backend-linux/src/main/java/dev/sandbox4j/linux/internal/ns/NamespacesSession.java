@@ -95,7 +95,7 @@ final class NamespacesSession implements BackendSession {
         LauncherStandby standby = null;
         HostFacts.Holding pins = new HostFacts.Holding();
         try {
-            cgroup = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()),
+            cgroup = CgroupSandbox.create("namespaces", SessionLabels.hostName("cg", spec.sandboxId()),
                     SandboxPlan.cgroupLimits(policy).asResourceLimits());
             // the first exec's launcher joins the cgroups now, while the rest of the sandbox is prepared
             standby = new LauncherStandby(cgroup.joinFiles());

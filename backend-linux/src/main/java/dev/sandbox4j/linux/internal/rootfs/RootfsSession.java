@@ -108,7 +108,7 @@ public abstract class RootfsSession implements BackendSession {
         CgroupSandbox cg = null;
         RootHolder holder = null;
         try {
-            cg = CgroupSandbox.create(SessionLabels.hostName("cg", spec.sandboxId()),
+            cg = CgroupSandbox.create(kind, SessionLabels.hostName("cg", spec.sandboxId()),
                     SandboxPlan.cgroupLimits(spec.policy()).asResourceLimits());
             if (ExecCgroup.killDirectory(cg).isEmpty()) {
                 throw new SandboxStartException(kind + ": no cgroup that can kill a whole process tree could be made ("

@@ -32,7 +32,7 @@ class CgroupSandboxTest {
 
     @Test
     void limitsAreWrittenAndCloseRemovesEveryDirectory() throws Exception {
-        CgroupSandbox cg = CgroupSandbox.create(name(), limits());
+        CgroupSandbox cg = CgroupSandbox.create("namespaces", name(), limits());
         List<Path> dirs = cg.directories();
         try {
             assertThat(dirs).isNotEmpty().allMatch(Files::isDirectory);
@@ -59,7 +59,7 @@ class CgroupSandboxTest {
 
     @Test
     void aForkBombInTheCgroupHitsThePidsLimitAndKillAllEndsIt() throws Exception {
-        try (CgroupSandbox cg = CgroupSandbox.create(name(), limits())) {
+        try (CgroupSandbox cg = CgroupSandbox.create("namespaces", name(), limits())) {
             StringBuilder join = new StringBuilder();
             cg.procsFiles().forEach(f -> join.append("echo $$ > ").append(f).append("; "));
             // an unbounded bomb: every shell forks two more forever
@@ -79,7 +79,7 @@ class CgroupSandboxTest {
 
     @Test
     void aSingleThreadedProcessJoinsEveryCgroupThroughTheJoinFilesAndKillAllEndsItsChildren() throws Exception {
-        try (CgroupSandbox cg = CgroupSandbox.create(name(), limits())) {
+        try (CgroupSandbox cg = CgroupSandbox.create("namespaces", name(), limits())) {
             // v1 directories are joined through tasks, a v2 one through cgroup.procs
             assertThat(cg.joinFiles()).hasSameSizeAs(cg.directories()).allMatch(Files::exists)
                     .allMatch(f -> List.of("tasks", "cgroup.procs").contains(f.getFileName().toString()))
@@ -108,7 +108,7 @@ class CgroupSandboxTest {
 
     @Test
     void aMemoryHogIsOomKilledAndReported() throws Exception {
-        try (CgroupSandbox cg = CgroupSandbox.create(name(), limits())) {
+        try (CgroupSandbox cg = CgroupSandbox.create("namespaces", name(), limits())) {
             StringBuilder join = new StringBuilder();
             cg.procsFiles().forEach(f -> join.append("echo $$ > ").append(f).append("; "));
             Process p = new ProcessBuilder("/bin/sh", "-c", join + "head -c 1073741824 /dev/zero | tail -n 1; exit $?")
