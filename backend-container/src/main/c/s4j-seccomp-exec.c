@@ -11,59 +11,8 @@
  * naming the step and the errno to stderr and exits 127.
  */
 
-typedef unsigned long size_t;
+#include "s4j-freestanding.h"
 
-#if defined(__x86_64__)
-#define NR_READ 0
-#define NR_WRITE 1
-#define NR_CLOSE 3
-#define NR_OPENAT 257
-#define NR_PRCTL 157
-#define NR_SECCOMP 317
-#define NR_EXECVE 59
-#define NR_EXIT 60
-
-static long sys6(long n, long a, long b, long c, long d, long e, long f) {
-    long ret;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-
-__asm__(".text\n.global _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n\tcall s4j_main\n\thlt\n");
-#elif defined(__aarch64__)
-#define NR_READ 63
-#define NR_WRITE 64
-#define NR_CLOSE 57
-#define NR_OPENAT 56
-#define NR_PRCTL 167
-#define NR_SECCOMP 277
-#define NR_EXECVE 221
-#define NR_EXIT 93
-
-static long sys6(long n, long a, long b, long c, long d, long e, long f) {
-    register long x8 __asm__("x8") = n;
-    register long x0 __asm__("x0") = a;
-    register long x1 __asm__("x1") = b;
-    register long x2 __asm__("x2") = c;
-    register long x3 __asm__("x3") = d;
-    register long x4 __asm__("x4") = e;
-    register long x5 __asm__("x5") = f;
-    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
-    return x0;
-}
-
-__asm__(".text\n.global _start\n_start:\n\tmov x29, #0\n\tmov x0, sp\n\tbl s4j_main\n\tbrk #0\n");
-#else
-#error "s4j-seccomp-exec supports x86_64 and aarch64"
-#endif
-
-#define AT_FDCWD (-100)
-#define O_RDONLY 0
-#define O_CLOEXEC 02000000
 #define PR_SET_NO_NEW_PRIVS 38
 #define SECCOMP_SET_MODE_FILTER 1
 #define MAX_BYTES (4096 * 8) /* BPF_MAXINSNS instructions of 8 bytes */
@@ -74,18 +23,6 @@ struct sock_fprog {
 };
 
 static unsigned char program[MAX_BYTES + 8];
-
-static size_t len(const char *s) {
-    size_t n = 0;
-    while (s[n]) {
-        n++;
-    }
-    return n;
-}
-
-static void say(const char *s) {
-    sys6(NR_WRITE, 2, (long) s, (long) len(s), 0, 0, 0);
-}
 
 static __attribute__((noreturn)) void fail(const char *step, long err) {
     char num[24];

@@ -51,7 +51,10 @@ import java.util.Set;
  * {@code gvisor-runsc} only, where the contract kit checks them. A pids limit is not offered by either path
  * (no PIDS_LIMIT): this gVisor has no pids controller of its own, and the host's pids cgroup, which also
  * counts gVisor's own threads, stops the whole sandbox when reached instead of failing a fork; a policy
- * with {@code limits.pids} is refused at build(). Thread-safe; stateless.
+ * with {@code limits.pids} is refused at build(). A timeout kills the command's tree with the static
+ * {@code s4j-kill-tree} helper (a second exec, under the filter); when that does not end within 1.2 s the engine
+ * kills the whole container, which the next command starts again; a command's {@code kill -9 -1} stops the
+ * container the same way (the exec ends at once; a progress event "sandbox restart"). Thread-safe; stateless.
  */
 public final class GvisorBackend implements SandboxBackend {
     static final String MODE_OPTION = "gvisor.mode";

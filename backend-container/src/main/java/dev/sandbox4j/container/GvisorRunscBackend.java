@@ -35,8 +35,16 @@ import java.util.Set;
  * files are rlimits gVisor's kernel enforces. Not claimed: a pids limit (gVisor 2022 has no pids
  * controller inside; the host's counts its own threads and kills the whole sandbox, so a policy with
  * {@code limits.pids} is refused at build()), the host's network, OCI image references (no image store
- * without an engine). Leftovers carry the session id in their names ({@code <tmp>/sandbox4j-runsc-<session>--<id>},
- * cgroups of the same name) and are removed by {@link #reap()}. Thread-safe; stateless.
+ * without an engine). A timeout kills the command's tree with {@code s4j-kill-tree}, a static helper of this
+ * module run with {@code runsc exec} under the sandbox's filter; when that does not end within 1.2 s (a
+ * saturated sandbox), {@code runsc kill --all} ends the whole sandbox, which the next command makes again, so
+ * a timeout returns within about that of its deadline. A command's {@code kill -9 -1} (it runs as the same
+ * uid as the exec agent) ends the agent and so the sandbox: the command ends at once with 137 and the next
+ * one runs in the sandbox made again (a progress event "sandbox restart"). The seccomp filter lists the native
+ * ABI alone, as the engine backends' do; gVisor's kernel has no i386 ABI either. {@link #probe()} reports the
+ * backend unavailable under a non-root JVM (runsc needs root). Leftovers carry the session id in their names
+ * ({@code <tmp>/sandbox4j-runsc-<session>--<id>}, cgroups of the same name) and are removed by {@link #reap()}.
+ * Thread-safe; stateless.
  */
 public final class GvisorRunscBackend implements SandboxBackend {
     private static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(Capability.FILESYSTEM_VIEW,

@@ -46,6 +46,37 @@ final class SyscallProbe {
         }
     }
 
+    private static byte[] i386;
+
+    /**
+     * A 32-bit x86 program ({@code i386-hello.S}) that prints {@code hello from i386} through int 0x80 and
+     * exits 0, built with {@code gcc -m32 -nostdlib -static}; aborts the test (a skip) when this gcc cannot
+     * link 32-bit code.
+     */
+    static synchronized byte[] i386Program() throws IOException, InterruptedException {
+        if (i386 != null) {
+            return i386;
+        }
+        Path dir = Files.createTempDirectory("sandbox4j-test-i386-");
+        try {
+            Path src = dir.resolve("i386-hello.S");
+            try (InputStream in = SyscallProbe.class.getResourceAsStream("i386-hello.S")) {
+                Files.copy(in, src);
+            }
+            Path out = dir.resolve("hello32");
+            Process p = new ProcessBuilder("gcc", "-m32", "-nostdlib", "-static", "-no-pie", "-o", out.toString(), src.toString())
+                    .redirectErrorStream(true).start();
+            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                org.junit.jupiter.api.Assumptions.abort("gcc cannot build a 32-bit x86 program here: " + log);
+            }
+            i386 = Files.readAllBytes(out);
+            return i386;
+        } finally {
+            dev.sandbox4j.testkit.HostProbes.deleteTree(dir);
+        }
+    }
+
     /** {@code "x86_64 chmod-4755" -> "EPERM"}, from the probe's output; fails when it did not reach its end. */
     static Map<String, String> parse(String output) {
         Map<String, String> out = new LinkedHashMap<>();

@@ -164,7 +164,7 @@ public abstract class LimitsContract extends EscapeContract {
     }
 
     /** A field of the sandbox's /proc/self/status; empty when the kernel does not print it (gVisor). */
-    private static Optional<String> statusField(Sandbox s, String field) {
+    static Optional<String> statusField(Sandbox s, String field) {
         String status = assertSucceeded(s.exec(Command.of("cat", "/proc/self/status"))).stdout();
         Matcher m = Pattern.compile("(?m)^" + field + ":\\s*(\\S+)").matcher(status);
         return m.find() ? Optional.of(m.group(1)) : Optional.empty();
@@ -175,7 +175,7 @@ public abstract class LimitsContract extends EscapeContract {
      * /proc/self/status lacks {@code field}: its stdout and stderr. The rule is skipped, visibly, when the image
      * has no setpriv.
      */
-    private String setprivDump(Sandbox s, String field) {
+    final String setprivDump(Sandbox s, String field) {
         requireTool(s, "setpriv", "credentials checked with setpriv --dump, since /proc/self/status has no " + field + " line");
         ExecResult r = s.exec(Command.of("setpriv", "--dump"));
         // busybox's setpriv prints what it read, then exits 1 on the first prctl the kernel refuses

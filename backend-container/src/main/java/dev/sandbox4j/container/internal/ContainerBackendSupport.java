@@ -67,6 +67,10 @@ public final class ContainerBackendSupport {
             if (kind == EngineKind.PODMAN) {
                 Optional<Endpoint> live = livePodmanSocket(Map.of());
                 if (live.isEmpty()) {
+                    int uid = jvmUid();
+                    if (uid != 0) {
+                        return Availability.unavailable(rootlessPodman(uid), ROOTLESS_FIX);
+                    }
                     Optional<String> version = podmanCliVersion();
                     return version.map(v -> Availability.available(v + " (no Podman API socket running: a private"
                                     + " 'podman system service' is started on first use)"))
@@ -101,6 +105,10 @@ public final class ContainerBackendSupport {
                 }
                 throw e;
             }
+            Optional<String> rootless = rootlessProblem(endpoint, kind == EngineKind.PODMAN ? "Podman" : "Docker");
+            if (rootless.isPresent()) {
+                return Availability.unavailable(rootless.get(), ROOTLESS_FIX);
+            }
             String detail = (kind == EngineKind.PODMAN ? "Podman " : "Docker Engine ") + version + " (API "
                     + apiVersion + ") at " + endpoint;
             if (kind == EngineKind.GVISOR) {
@@ -131,6 +139,10 @@ public final class ContainerBackendSupport {
             if (live.isPresent()) {
                 endpoint = live.get();
             } else {
+                int uid = jvmUid();
+                if (uid != 0) {
+                    throw new SandboxStartException("podman: " + rootlessPodman(uid) + "; fix: " + ROOTLESS_FIX);
+                }
                 try {
                     endpoint = PodmanService.acquire();
                 } catch (EngineException e) {
@@ -145,7 +157,6 @@ public final class ContainerBackendSupport {
         EngineClient client = EngineClient.of(endpoint, kind.displayName());
         ContainerPlan plan;
         ImageResolver.Resolved image;
-        OwnPins pins = new OwnPins();
         WorkspaceAccess access = null;
         ExecAgent agent = null;
         SeccompHelper seccomp = null;
@@ -170,21 +181,22 @@ public final class ContainerBackendSupport {
             }
             List<BindMount> systemBinds = new ArrayList<>();
             for (BindMount b : image.systemBinds()) {
-                systemBinds.add(new BindMount(pins.source(Path.of(b.hostPath()), "host image directory", b.readOnly()),
+                systemBinds.add(new BindMount(source(spec, Path.of(b.hostPath()), "host image directory", b.readOnly()),
                         b.containerPath(), b.readOnly()));
             }
             List<BindMount> extra = new ArrayList<>();
             if (useAgent()) {
                 agent = ExecAgent.prepare(spec.sandboxId(), spec.host().ids());
-                extra.add(new BindMount(pins.source(agent.hostDir(), "exec agent directory", true), ExecAgent.INSIDE, true));
+                extra.add(new BindMount(source(spec, agent.hostDir(), "exec agent directory", true), ExecAgent.INSIDE, true));
             } else {
                 // gVisor: runsc filters the init only, so every exec'd command puts the sandbox's filter on itself
                 seccomp = SeccompHelper.prepare(spec.sandboxId(), spec.policy());
-                extra.add(new BindMount(pins.source(seccomp.hostDir(), "seccomp helper directory", true), SeccompHelper.INSIDE,
-                        true));
+                extra.add(new BindMount(source(spec, seccomp.hostDir(), "seccomp helper directory", true),
+                        SeccompHelper.INSIDE, true));
             }
             plan = ContainerPlanner.plan(spec, kind, image.reference(), systemBinds,
-                    pins.source(init, "static init", true), pins.source(Path.of("/dev/null"), "/dev/null", true),
+                    source(spec, init, "static init", true),
+                    source(spec, cover(agent != null ? agent.hostDir() : seccomp.hostDir()), "cover of hidden files", true),
                     "/workspace", runtime, extra);
             if (agent != null) {
                 // the agent is the container's main process: no engine exec to start it
@@ -193,7 +205,7 @@ public final class ContainerBackendSupport {
             if (seccomp != null) {
                 plan = plan.withCommandPrefix(SeccompHelper.commandPrefix());
             }
-            access = WorkspaceAccess.grant(spec, "/workspace");
+            access = WorkspaceAccess.grant(spec);
         } catch (IOException | RuntimeException e) {
             if (agent != null) {
                 agent.close();
@@ -201,10 +213,10 @@ public final class ContainerBackendSupport {
             if (seccomp != null) {
                 seccomp.close();
             }
-            pins.close();
             release.run();
             if (e instanceof IOException io) {
-                throw new SandboxStartException(kind.backendName() + ": cannot prepare the exec agent's directory: " + io, io);
+                throw new SandboxStartException(kind.backendName() + ": cannot prepare the sandbox's own directories (exec"
+                        + " agent, helpers) in java.io.tmpdir: " + io, io);
             }
             throw explained((RuntimeException) e, endpoint);
         }
@@ -212,10 +224,11 @@ public final class ContainerBackendSupport {
         ExecAgent made = agent;
         SeccompHelper filter = seccomp;
         ImageResolver.Resolved named = image;
-        // from here on the session releases the engine, the pins and the workspace itself, also when it fails to start
+        // from here on the session releases the engine and the workspace itself, also when it fails to start (the
+        // core releases the pinned paths after the session closed)
         try {
-            return ContainerSession.open(client, plan, "/workspace", spec.events(), granted.files(), Optional.ofNullable(made),
-                    () -> ImageResolver.ensure(client, spec.image(), named, spec.events()), () -> {
+            return ContainerSession.open(client, kind, plan, "/workspace", spec.events(), granted.owner(),
+                    Optional.ofNullable(made), () -> ImageResolver.ensure(client, spec.image(), named, spec.events()), () -> {
                         if (made != null) {
                             made.close();
                         }
@@ -223,12 +236,37 @@ public final class ContainerBackendSupport {
                             filter.close();
                         }
                         granted.close();
-                        pins.close();
                         release.run();
                     });
         } catch (RuntimeException e) {
             throw explained(e, endpoint);
         }
+    }
+
+    /**
+     * An empty file of mode 0000, {@code cover} in {@code dir} (a directory of the sandbox's own, made by this
+     * JVM), made once: bound read-only over every hidden file, which then reads as "Permission denied". Not
+     * /dev/null: a device does not open on a root JVM's staged nodev bind, and gVisor's file proxy refuses to
+     * start the sandbox on it.
+     */
+    public static Path cover(Path dir) throws IOException {
+        Path cover = dir.resolve("cover");
+        if (!java.nio.file.Files.exists(cover, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            java.nio.file.Files.createFile(cover, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("---------")));
+        }
+        return cover;
+    }
+
+    /**
+     * Pins {@code path}, a host path of this backend's own, for the sandbox of {@code spec} and returns what
+     * an engine may resolve for it: with a root JVM a private nosuid,nodev (and read-only) bind staged by the
+     * core, which releases it when the sandbox closes.
+     *
+     * @throws dev.sandbox4j.InvalidInputException when it is missing or has a symbolic link in it
+     */
+    public static String source(SandboxSpec spec, Path path, String what, boolean readOnly) {
+        return spec.host().pin(path, what).engineSource(readOnly).toString();
     }
 
     /**
@@ -366,6 +404,88 @@ public final class ContainerBackendSupport {
         return "register runsc with the Docker engine in /etc/docker/daemon.json: {\"runtimes\": {\"" + name
                 + "\": {\"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=none\", \"--platform=ptrace\","
                 + " \"--oci-seccomp\"]}}}, then reload dockerd (kill -HUP $(pidof dockerd)); apt-get install runsc";
+    }
+
+    /** What to do about a rootless engine. */
+    static final String ROOTLESS_FIX = "run the JVM as root, or give it a rootful engine's API socket it may open (Docker:"
+            + " membership in the 'docker' group, or DOCKER_HOST / option docker.host; Podman: option podman.host or"
+            + " CONTAINER_HOST), or use a backend that runs unprivileged (namespaces, bubblewrap)";
+    private static final Map<String, Boolean> ROOTLESS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** This JVM's uid. */
+    static int jvmUid() {
+        try {
+            return (Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Why the engine at {@code endpoint} cannot run this module's sandboxes because it runs rootless (its
+     * {@code /info} lists {@code name=rootless}); empty for a rootful engine. Each sandbox runs as a host uid
+     * (its own under a root JVM, the JVM's under another), which owns the workspace and the exec agent's
+     * FIFOs; a rootless engine runs containers in a user namespace that maps their users onto the engine
+     * user's subordinate ids, so the sandbox's user would be another host uid with no access to them. Asked
+     * once per endpoint and JVM.
+     */
+    static Optional<String> rootlessProblem(Endpoint endpoint, String engine) {
+        Boolean rootless = ROOTLESS.get(endpoint.toString());
+        if (rootless == null) {
+            try {
+                JsonNode options = JSON.readTree(RawHttp.get(endpoint, "/v1.41/info", PROBE_TIMEOUT)).path("SecurityOptions");
+                boolean r = false;
+                for (JsonNode o : options) {
+                    r |= o.asText().contains("name=rootless");
+                }
+                rootless = r;
+                ROOTLESS.put(endpoint.toString(), r);
+            } catch (IOException | RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+        return rootless ? Optional.of("the " + engine + " engine at " + endpoint + " runs rootless: its containers' users"
+                + " are this user's subordinate ids, not the host uid the sandbox must run as (the owner of its"
+                + " workspace and of the exec agent's FIFOs)") : Optional.empty();
+    }
+
+    /**
+     * Why a private {@code podman system service} of this non-root JVM ({@code uid}) cannot serve: it would run
+     * rootless (see {@link #rootlessProblem}), and what this host lacks for rootless Podman besides.
+     */
+    static String rootlessPodman(int uid) {
+        List<String> lacks = new ArrayList<>();
+        String user = System.getProperty("user.name");
+        if (HostBinaries.onPath("newuidmap").isEmpty() || HostBinaries.onPath("newgidmap").isEmpty()) {
+            lacks.add("newuidmap and newgidmap are not on the PATH (apt-get install uidmap)");
+        }
+        for (String f : List.of("/etc/subuid", "/etc/subgid")) {
+            if (!subordinateIds(Path.of(f), user, uid)) {
+                lacks.add("no range for user " + user + " in " + f);
+            }
+        }
+        if (!java.nio.file.Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
+            lacks.add("the host's cgroups are v1, where rootless containers get no memory, cpu or pids limits");
+        }
+        return "no Podman API socket is running that this JVM may open, and a podman system service of its own would"
+                + " run rootless (this JVM runs as uid " + uid + "): rootless Podman maps a container's users onto this"
+                + " user's subordinate ids, not the host uid the sandbox must run as (the owner of its workspace and of"
+                + " the exec agent's FIFOs)" + (lacks.isEmpty() ? "" : "; rootless Podman is not set up here either: "
+                + String.join("; ", lacks));
+    }
+
+    private static boolean subordinateIds(Path file, String user, int uid) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(file)) {
+                String owner = line.split(":", 2)[0];
+                if (owner.equals(user) || owner.equals(Integer.toString(uid))) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            // no such file: no ranges
+        }
+        return false;
     }
 
     static String dockerStartHint() {

@@ -1,8 +1,6 @@
 package dev.sandbox4j.container.internal;
 
-import dev.sandbox4j.SandboxFiles;
 import dev.sandbox4j.SandboxStartException;
-import dev.sandbox4j.container.internal.files.OwnedWorkspaceFiles;
 import dev.sandbox4j.spi.HostIds;
 import dev.sandbox4j.spi.PinnedPath;
 import dev.sandbox4j.spi.SandboxSpec;
@@ -18,24 +16,24 @@ import java.util.Optional;
  * JVM's (a root JVM gives every sandbox a uid of its own), the workspace directory itself is given to them
  * (through the core's pinned descriptor, never by name) and its owner given back at close (a temporary
  * workspace is deleted by the core afterwards; what the sandbox made in a caller's directory is given back
- * by the core's last sweep), and the files API hands what it creates to them too
- * ({@link OwnedWorkspaceFiles}). With an unprivileged JVM the ids are the JVM's own and nothing changes.
- * The engine backends and {@code gvisor-runsc} (whose file proxy checks the host's owner and mode as they
- * are) share it. Thread-safe.
+ * by the core's last sweep). What the core's files API makes in it goes to the same ids: a session returns
+ * {@link #owner()} as its {@link dev.sandbox4j.spi.BackendSession#filesOwner()}. With an unprivileged JVM
+ * the ids are the JVM's own and nothing changes. The engine backends and {@code gvisor-runsc} (whose file
+ * proxy checks the host's owner and mode as they are) share it. Thread-safe.
  */
 public final class WorkspaceAccess implements AutoCloseable {
     private final PinnedPath workspace;
     private final Optional<int[]> restore;
-    private final Optional<OwnedWorkspaceFiles> files;
+    private final Optional<HostIds> owner;
 
-    private WorkspaceAccess(PinnedPath workspace, Optional<int[]> restore, Optional<OwnedWorkspaceFiles> files) {
+    private WorkspaceAccess(PinnedPath workspace, Optional<int[]> restore, Optional<HostIds> owner) {
         this.workspace = workspace;
         this.restore = restore;
-        this.files = files;
+        this.owner = owner;
     }
 
-    /** Lets the sandbox's host ids own the workspace of {@code spec}, shown at {@code inside} (see the class comment). */
-    public static WorkspaceAccess grant(SandboxSpec spec, String inside) {
+    /** Lets the sandbox's host ids own the workspace of {@code spec} (see the class comment). */
+    public static WorkspaceAccess grant(SandboxSpec spec) {
         HostIds ids = spec.host().ids();
         PinnedPath ws = spec.host().workspace();
         try {
@@ -49,26 +47,28 @@ public final class WorkspaceAccess implements AutoCloseable {
             }
             // the magic link of the pinned descriptor: the chown reaches exactly the pinned directory
             Path self = Path.of(ws.procPath());
-            int owner = (Integer) Files.getAttribute(self, "unix:uid");
-            int group = (Integer) Files.getAttribute(self, "unix:gid");
+            int uid = (Integer) Files.getAttribute(self, "unix:uid");
+            int gid = (Integer) Files.getAttribute(self, "unix:gid");
             Files.setAttribute(self, "unix:uid", ids.uid());
             Files.setAttribute(self, "unix:gid", ids.gid());
-            return new WorkspaceAccess(ws, Optional.of(new int[] {owner, group}),
-                    Optional.of(new OwnedWorkspaceFiles(spec.workspace(), inside, ids.uid(), ids.gid())));
+            return new WorkspaceAccess(ws, Optional.of(new int[] {uid, gid}), Optional.of(ids));
         } catch (IOException | UnsupportedOperationException e) {
             throw new SandboxStartException("workspace " + ws.path() + ": cannot hand it to the sandbox's host ids " + ids
                     + " (" + e + "); fix: give a workspace on a local file system that root may chown", e);
         }
     }
 
-    public Optional<SandboxFiles> files() {
-        return files.map(f -> f);
+    /**
+     * The host ids that own the workspace for the sandbox's life, when they are not the JVM's: what the
+     * core's files API makes there must be theirs too, or the sandbox could not change it.
+     */
+    public Optional<HostIds> owner() {
+        return owner;
     }
 
     /** Gives the workspace its owner back. Never throws. */
     @Override
     public void close() {
-        files.ifPresent(OwnedWorkspaceFiles::close);
         restore.ifPresent(ids -> {
             try {
                 Path self = Path.of(workspace.procPath());

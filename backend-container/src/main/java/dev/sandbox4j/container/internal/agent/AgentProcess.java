@@ -22,6 +22,8 @@ import java.util.function.BiPredicate;
  */
 final class AgentProcess implements SandboxProcess, ExecAgent.Abortable, ExecAgent.StdinOpening {
     private static final int KILLED = 128 + 9;
+    /** How long a command whose wrapper was killed waits to learn whether the agent died with it. */
+    static final java.time.Duration AGENT_DEATH_WAIT = java.time.Duration.ofMillis(300);
 
     private final Path dir;
     private final String tag;
@@ -36,7 +38,13 @@ final class AgentProcess implements SandboxProcess, ExecAgent.Abortable, ExecAge
     private final BiPredicate<Long, String> killer;
     private final Runnable lastResort;
 
-    AgentProcess(Path dir, String tag, BiPredicate<Long, String> killer, Runnable lastResort) {
+    /**
+     * @param agentGone completes when the agent that serves this command died: a command whose wrapper died
+     *                  with it (its exit FIFO ends with no status) ends once the agent's death is known too (or
+     *                  after {@link #AGENT_DEATH_WAIT}), so that the next command is not sent to the dead agent
+     */
+    AgentProcess(Path dir, String tag, BiPredicate<Long, String> killer, Runnable lastResort,
+                 CompletableFuture<Void> agentGone) {
         this.dir = dir;
         this.tag = tag;
         this.killer = killer;
@@ -55,8 +63,19 @@ final class AgentProcess implements SandboxProcess, ExecAgent.Abortable, ExecAge
         // agent reports its pid, and deleting the directory then left the agent blocked for good in
         // opening a pid FIFO whose reader could no longer be opened (every later command waited behind it)
         exitEnd.channel().thenAcceptAsync(ch -> {
-            long code = readNumber(ch).orElse((long) KILLED);
-            exit.complete(ProcessExit.of((int) code));
+            java.util.OptionalLong status = readNumber(ch);
+            if (status.isEmpty() && !killing.get()) {
+                // the wrapper was killed from inside, by a kill that likely reached the agent too (same uid): learn
+                // that first (a kill of ours, killTree, kills the wrapper with the tree, not the agent)
+                try {
+                    agentGone.get(AGENT_DEATH_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+                    // the agent lives on: only the wrapper was killed
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            exit.complete(ProcessExit.of((int) status.orElse(KILLED)));
             pid.whenComplete((x, t) -> cleanUp());
         }, FifoEnd.threads()).exceptionally(t -> {
             exit.complete(ProcessExit.of(KILLED));

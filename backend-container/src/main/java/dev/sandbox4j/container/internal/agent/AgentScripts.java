@@ -21,25 +21,31 @@ import java.util.TreeSet;
  * request (waiting for the JVM's end) can hold up the next. Each command is double-forked, so tini (PID 1)
  * reaps it, and its pid is reported on a FIFO for the
  * kill script; the command itself runs under {@code setsid} when the image has one, so that everything it
- * starts carries its session id, as with an engine exec.
+ * starts carries its session id, as with an engine exec. The command's wrapper opens the {@code exit} FIFO
+ * before the command starts and holds it (the command does not inherit it) until it writes the status: a
+ * wrapper killed from inside ({@code kill -9 -1} as the sandbox's uid reaches the agent and every wrapper)
+ * closes it with nothing written, which the JVM reads at once as a kill (137), instead of waiting for a status
+ * that never comes.
  */
 final class AgentScripts {
     /** The line the agent prints after its {@code export -p} (the session's calibration) and before serving. */
     static final String READY = "sandbox4j-agent-ready";
 
     /**
-     * $1: the control directory inside. The agent is the container's main process (tini's child): it
-     * writes its calibration to the {@code ready} FIFO, then serves the request FIFO until the JVM closes
-     * it; when it ends, tini ends and the container stops.
+     * $1: the control directory inside. The agent is the container's main process (tini's child): it holds
+     * the {@code alive} FIFO open for its whole life (no child inherits it, so the JVM reads its end there the
+     * moment the agent dies), writes its calibration to the {@code ready} FIFO, then serves the request FIFO
+     * until the JVM closes it; when it ends, tini ends and the container stops.
      */
     static final String AGENT = String.join("\n",
             "c=$1",
+            "exec 4>\"$c/alive\" || exit 125",
             "{ export -p; echo " + READY + "; } >\"$c/ready\" || exit 125",
             "while read -r id; do",
             "  case \"$id\" in ''|*[!a-z0-9]*) continue;; esac",
             "  d=\"$c/$id\"",
-            "  ( ( { sh \"$d/cmd\" <\"$d/in\" >\"$d/out\" 2>\"$d/err\"; echo \"$?\" >\"$d/exit\"; } &",
-            "    echo \"$!\" >\"$d/pid\" ) & )",
+            "  ( ( { sh \"$d/cmd\" <\"$d/in\" >\"$d/out\" 2>\"$d/err\" 3>&-; echo \"$?\" >&3; } 3>\"$d/exit\" &",
+            "    echo \"$!\" >\"$d/pid\" ) & ) 4>&-",
             "done <\"$c/requests\"");
 
     private AgentScripts() {

@@ -30,7 +30,10 @@ import java.util.stream.Stream;
  * FIFOs, and its id written to the agent's request FIFO. Every file and FIFO in it belongs to the
  * sandbox's host ids with mode 0600: the sandbox opens them by name (the directories grant search only,
  * so it can neither list, create, rename nor replace an entry), the JVM (their owner, or root) opens them
- * too, and no other host user can read a command's stdin or write its output. Thread-safe.
+ * too, and no other host user can read a command's stdin or write its output. Besides the request FIFO
+ * the directory holds {@code ready} (the agent's calibration) and {@code alive}, which the agent holds open
+ * while it lives: its end tells the JVM at once that the agent died ({@link #lost()}; a command runs as the
+ * same uid and can kill it), so that no request goes to a dead agent. Thread-safe.
  */
 public final class ExecAgent implements AutoCloseable {
     /** A process of the agent that close() can end at once. */
@@ -67,7 +70,12 @@ public final class ExecAgent implements AutoCloseable {
     private final Object writeLock = new Object();
     private volatile FileChannel requests;
     private volatile FifoEnd readyEnd;
+    private volatile FifoEnd aliveEnd;
     private volatile boolean dead;
+    /** Completes when the running agent died (its end of the {@code alive} FIFO closed); renewed by reset(). */
+    private volatile java.util.concurrent.CompletableFuture<Void> gone = new java.util.concurrent.CompletableFuture<>();
+    /** The agent ran (connected) and then died. */
+    private volatile boolean lost;
 
     private ExecAgent(Path dir, HostIds ids, boolean handOver) {
         this.dir = dir;
@@ -89,6 +97,7 @@ public final class ExecAgent implements AutoCloseable {
         try {
             agent.fifo(d.resolve("requests"));
             agent.fifo(d.resolve("ready"));
+            agent.fifo(d.resolve("alive"));
         } catch (IOException | RuntimeException e) {
             deleteDir(d);
             throw e;
@@ -140,6 +149,7 @@ public final class ExecAgent implements AutoCloseable {
      * call before the container starts. {@link #abortCalibration()} gives up on it.
      */
     public java.util.concurrent.CompletableFuture<String> calibration() {
+        watchAlive();
         FifoEnd end = FifoEnd.open(dir.resolve("ready"), false);
         readyEnd = end;
         return end.channel().thenApplyAsync(ch -> {
@@ -155,6 +165,40 @@ public final class ExecAgent implements AutoCloseable {
                 throw new java.io.UncheckedIOException(e);
             }
         }, FifoEnd.threads());
+    }
+
+    /**
+     * Opens the JVM's end of the {@code alive} FIFO, which the agent holds open while it lives, and reads it
+     * to its end: then the agent is dead (killed, as a command's {@code kill -9 -1} kills it), and no request
+     * is sent to it any more.
+     */
+    private void watchAlive() {
+        java.util.concurrent.CompletableFuture<Void> mine = gone;
+        FifoEnd end = FifoEnd.open(dir.resolve("alive"), false);
+        aliveEnd = end;
+        end.channel().thenAcceptAsync(ch -> {
+            try (ch) {
+                ByteBuffer buf = ByteBuffer.allocate(64);
+                while (ch.read(buf) >= 0) {
+                    buf.clear();
+                }
+            } catch (IOException e) {
+                // closed under us (reset, close): the agent's end is what counts, and it is gone or going
+            }
+            if (gone == mine && requests != null) {
+                lost = true;
+                dead = true;
+            }
+            mine.complete(null);
+        }, FifoEnd.threads()).exceptionally(t -> {
+            mine.complete(null);
+            return null;
+        });
+    }
+
+    /** True when the agent ran and then died (not: it never started); reset() forgets it. */
+    public boolean lost() {
+        return lost;
     }
 
     /** Releases a pending {@link #calibration()} (the agent never opened its end). */
@@ -176,6 +220,32 @@ public final class ExecAgent implements AutoCloseable {
             dead = true;
             return false;
         }
+    }
+
+    /**
+     * Forgets the agent that ran (its container stopped): the next {@link #calibration()} and
+     * {@link #connect} are those of the agent the container starts again, on the same directory and FIFOs.
+     */
+    public void reset() {
+        abortCalibration();
+        FifoEnd alive = aliveEnd;
+        java.util.concurrent.CompletableFuture<Void> was = gone;
+        gone = new java.util.concurrent.CompletableFuture<>();
+        if (alive != null) {
+            alive.abort();
+        }
+        was.complete(null);
+        lost = false;
+        FileChannel r = requests;
+        requests = null;
+        if (r != null) {
+            try {
+                r.close();
+            } catch (IOException ignored) {
+                // the reader is gone already
+            }
+        }
+        dead = false;
     }
 
     /** True while requests can be sent. */
@@ -207,7 +277,7 @@ public final class ExecAgent implements AutoCloseable {
         for (String f : List.of("in", "out", "err", "pid", "exit")) {
             fifo(req.resolve(f));
         }
-        AgentProcess p = new AgentProcess(req, tag, killer, lastResort);
+        AgentProcess p = new AgentProcess(req, tag, killer, lastResort, gone);
         try {
             synchronized (writeLock) {
                 ByteBuffer line = ByteBuffer.wrap((id + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -217,6 +287,7 @@ public final class ExecAgent implements AutoCloseable {
             }
         } catch (IOException e) {
             dead = true;
+            lost = true;
             p.abort();
             throw new IOException("the exec agent is gone: " + e.getMessage(), e);
         }
@@ -234,6 +305,10 @@ public final class ExecAgent implements AutoCloseable {
     public void close() {
         dead = true;
         abortCalibration();
+        FifoEnd alive = aliveEnd;
+        if (alive != null) {
+            alive.abort();
+        }
         FileChannel r = requests;
         if (r != null) {
             try {

@@ -67,7 +67,8 @@ public final class EngineSockets {
                 return Optional.of(new Problem("permission denied opening the " + engineName + " engine socket " + endpoint
                         + " as user " + System.getProperty("user.name"), "run as a user allowed to use it (for Docker: a"
                         + " member of the 'docker' group, or root), or point " + ("Docker".equals(engineName) ? "DOCKER_HOST"
-                        : "the host option") + " at an engine of your own (rootless)"));
+                        : "the host option") + " at a socket of a rootful engine this user may open (a rootless engine"
+                        + " maps the sandbox's user onto other host ids and is refused)"));
             }
             if (text.contains("onnection refused")) {
                 return Optional.of(new Problem("nothing listens on the " + engineName + " engine socket " + endpoint

@@ -39,6 +39,23 @@ public final class HostBinaries {
         return Optional.empty();
     }
 
+    /** The executable {@code name} in a directory of the PATH (or /usr/bin, /usr/sbin, /bin, /sbin). */
+    public static Optional<Path> onPath(String name) {
+        List<String> dirs = new java.util.ArrayList<>();
+        String path = System.getenv("PATH");
+        if (path != null) {
+            dirs.addAll(List.of(path.split(java.io.File.pathSeparator)));
+        }
+        dirs.addAll(List.of("/usr/bin", "/usr/sbin", "/bin", "/sbin"));
+        for (String d : dirs) {
+            Path p = d.isEmpty() ? null : Path.of(d, name);
+            if (p != null && Files.isExecutable(p) && !Files.isDirectory(p)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** What to install when {@link #staticInit()} finds none. */
     public static String initFix() {
         return "install a static init: apt-get install tini (gives /usr/bin/tini-static), or docker.io (docker-init)";

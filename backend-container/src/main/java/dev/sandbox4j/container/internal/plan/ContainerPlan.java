@@ -32,12 +32,16 @@ import java.util.OptionalLong;
  * @param runtime        the OCI runtime (runsc for gVisor); empty: the engine's default
  * @param commandPrefix  what every command started through the engine's Exec API runs under (gVisor: the
  *                       seccomp helper and its program); empty: nothing
+ * @param stagedBinds    every bind source is a root JVM's staged nosuid,nodev bind and the runtime runc, which
+ *                       keeps those flags: the session checks the started container's binds for them (nosuid,
+ *                       nodev, and read-only where planned)
  */
 public record ContainerPlan(String name, String image, Map<String, String> labels, List<String> entrypoint, String user,
                             List<BindMount> binds, Map<String, String> tmpfs, OptionalLong memoryBytes,
                             OptionalLong nanoCpus, OptionalLong pidsLimit, List<Ulimit> ulimits, boolean readOnlyRootfs,
                             List<String> capDrop, List<String> capAdd, List<String> securityOpts, String networkMode,
-                            boolean networkDisabled, Optional<String> runtime, List<String> commandPrefix) {
+                            boolean networkDisabled, Optional<String> runtime, List<String> commandPrefix,
+                            boolean stagedBinds) {
 
     /** One rlimit. */
     public record Ulimit(String name, long soft, long hard) {
@@ -60,13 +64,13 @@ public record ContainerPlan(String name, String image, Map<String, String> label
         List<String> e = new java.util.ArrayList<>(List.of(ContainerPlanner.INIT_PATH, "--"));
         e.addAll(argv);
         return new ContainerPlan(name, image, labels, e, user, binds, tmpfs, memoryBytes, nanoCpus, pidsLimit, ulimits,
-                readOnlyRootfs, capDrop, capAdd, securityOpts, networkMode, networkDisabled, runtime, commandPrefix);
+                readOnlyRootfs, capDrop, capAdd, securityOpts, networkMode, networkDisabled, runtime, commandPrefix, stagedBinds);
     }
 
     /** This plan with every exec'd command run under {@code prefix} (its argv comes after it). */
     public ContainerPlan withCommandPrefix(List<String> prefix) {
         return new ContainerPlan(name, image, labels, entrypoint, user, binds, tmpfs, memoryBytes, nanoCpus, pidsLimit, ulimits,
-                readOnlyRootfs, capDrop, capAdd, securityOpts, networkMode, networkDisabled, runtime, prefix);
+                readOnlyRootfs, capDrop, capAdd, securityOpts, networkMode, networkDisabled, runtime, prefix, stagedBinds);
     }
 
     /** A readable summary (the seccomp JSON shortened) for error messages. */

@@ -29,8 +29,12 @@ import java.util.OptionalLong;
  *       prints it; there is no uid mapping, so RUN_AS_UID is not claimed;</li>
  *   <li>host paths: every bind source is an {@link dev.sandbox4j.spi.PinnedPath#engineSource} (the
  *       workspace, the policy's mounts, the disk storage's directories from {@code spec.host()}; the
- *       backend's own binds pinned by the caller), never a path an engine would resolve through a link
- *       the sandbox planted;</li>
+ *       backend's own binds pinned by the caller with {@code spec.host().pin}), never a path an engine would
+ *       resolve through a link the sandbox planted. With a root JVM each is a staged nosuid,nodev bind (and
+ *       read-only where the bind is): Docker gets a read-only one as it is ({@link BindMount#readOnlySource}),
+ *       Podman asks for read-only and keeps the source's flags, so every bind inside, the host image's /usr
+ *       included, is nosuid,nodev ({@link ContainerPlan#stagedBinds}: the session checks it on the running
+ *       container);</li>
  *   <li>memory: the limit, and memory-swap equal to it (no swap beyond the limit);</li>
  *   <li>cpus: nano CPUs; pids: the pids limit;</li>
  *   <li>fileSize and openFiles: the {@code fsize} and {@code nofile} rlimits (soft = hard);</li>
@@ -38,7 +42,8 @@ import java.util.OptionalLong;
  *       the tmpfs paths: with {@code limits.disk}, binds of the disk storage's directories (so that they
  *       and the workspace, which lies on the same storage, share the one limit), else tmpfs mounts (mode
  *       1777, exec allowed, size capped at the memory limit or 512 MiB);</li>
- *   <li>hidden paths: a file is covered by a read-only bind of /dev/null, a directory by an empty
+ *   <li>hidden paths: a file is covered by a read-only bind of an empty file of mode 0000 (a device such as
+ *       /dev/null would not open on a nodev bind), a directory by an empty
  *       read-only tmpfs of mode 0;</li>
  *   <li>dropCapabilities: cap-drop ALL plus cap-add of the kept ones; noNewPrivileges: the security
  *       option (gVisor: both always); syscalls: the seccomp profile of the sandbox's system-call table
@@ -68,13 +73,13 @@ public final class ContainerPlanner {
      * @param systemBinds      what the image needs bound in (the host's system dirs for {@link dev.sandbox4j.SandboxImage#host()}),
      *                         sources already pinned
      * @param initSource       the engine source of the host's static init
-     * @param devNull          the engine source of /dev/null, to cover hidden files
+     * @param cover            the engine source of an empty host file of mode 0000, to cover hidden files
      * @param workspacePath    where the workspace appears inside
      * @param runtime          the engine's OCI runtime to use (runsc for gVisor); empty: its default
      * @param extraBinds       mounts of the backend's own (the exec agent's control directory), sources already pinned
      */
     public static ContainerPlan plan(SandboxSpec spec, EngineKind kind, String imageRef, List<BindMount> systemBinds,
-                                     String initSource, String devNull, String workspacePath, Optional<String> runtime,
+                                     String initSource, String cover, String workspacePath, Optional<String> runtime,
                                      List<BindMount> extraBinds) {
         IsolationPolicy policy = spec.policy();
         SandboxHost host = spec.host();
@@ -115,10 +120,24 @@ public final class ContainerPlanner {
         boolean hostImage = !systemBinds.isEmpty();
         for (String h : fs.hidden()) {
             if (hostImage && Files.isRegularFile(Path.of(h), LinkOption.NOFOLLOW_LINKS)) {
-                binds.put(h, new BindMount(devNull, h, true));
+                binds.put(h, new BindMount(cover, h, true));
             } else {
                 tmpfs.put(h, "ro,nosuid,nodev,noexec,size=4096,mode=0");
+                // an image's bind beneath a hidden directory (/etc/ssl/certs under /etc/ssl) would show through it
+                systemBinds.forEach(b -> {
+                    if (b.containerPath().startsWith(h.endsWith("/") ? h : h + "/")) {
+                        binds.remove(b.containerPath(), b);
+                    }
+                });
             }
+        }
+
+        boolean staged = host.ids().own() && kind != EngineKind.GVISOR;
+        if (staged && kind == EngineKind.DOCKER) {
+            // a root JVM's engine sources are staged binds, read-only ones already ro,nosuid,nodev: Docker's runc binds
+            // them as they are (its read-only remount would drop nosuid and nodev). Podman keeps the source's nosuid
+            // and nodev on its own read-only remount, and makes a bind without it writable. gVisor shows its own flags.
+            binds.replaceAll((path, b) -> new BindMount(b.hostPath(), b.containerPath(), b.readOnly(), b.readOnly()));
         }
 
         List<ContainerPlan.Ulimit> ulimits = new ArrayList<>();
@@ -157,7 +176,7 @@ public final class ContainerPlanner {
         String name = containerName(spec.sandboxId());
         return new ContainerPlan(name, imageRef, labels,
                 List.of(INIT_PATH, "--", "sleep", "2147483647"), user, new ArrayList<>(binds.values()), tmpfs, memory,
-                cpus, pids, ulimits, true, capDrop, capAdd, securityOpts, network, networkDisabled, runtime, List.of());
+                cpus, pids, ulimits, true, capDrop, capAdd, securityOpts, network, networkDisabled, runtime, List.of(), staged);
     }
 
     /** {@code sandbox4j-ctr-<session>--<sandboxId>}, with characters an engine refuses replaced. */

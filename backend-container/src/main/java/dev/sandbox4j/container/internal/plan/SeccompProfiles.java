@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -41,9 +42,21 @@ import java.util.TreeSet;
  * </ol>
  * The default errno is EPERM, as Docker 20.10 applies any custom profile (it drops {@code defaultErrnoRet});
  * for Podman too, so that runc skips the table's EPERM denials, redundant in an allowlist whose ALLOW
- * rules exclude them: loaded with their complements they collide in libseccomp's i386 mirror of the
- * socket calls onto {@code socketcall} (EEXIST, and Podman cannot start the container). The table's
- * ENOSYS answers (clone3, openat2, io_uring) are rules of their own and keep their errno.
+ * rules exclude them. The table's ENOSYS answers (clone3, openat2, io_uring) are rules of their own and
+ * keep their errno.
+ *
+ * <p><b>The host's native ABI only.</b> The profile lists one architecture, the host's own
+ * ({@code SCMP_ARCH_X86_64} on x86_64, {@code SCMP_ARCH_AARCH64} on aarch64; none named elsewhere, which
+ * libseccomp takes as the native one alone), instead of the engine default's {@code archMap} with its compat
+ * ABIs (x86 and x32; arm). An allowlist cannot hold the table on i386: it needs the ALLOW complements of
+ * the {@code socket} denial, and libseccomp adds every {@code socket} rule of an x86 filter a second time, on
+ * the multiplexed {@code socketcall(SYS_SOCKET, ...)}, with its argument test replaced by the call number:
+ * so {@code socketcall(SYS_SOCKET, {AF_VSOCK, ...})} was allowed whatever the table's own socketcall
+ * denial (which, added as well, collides with the mirrored ALLOW: EEXIST). A call through an ABI a filter
+ * does not list gets libseccomp's bad-architecture action, which runc leaves at its default: the calling
+ * thread is killed with SIGSYS. So no 32-bit program runs in these containers (its first call kills it,
+ * exit 159, "Bad system call"), and a 64-bit program that enters the kernel through {@code int 0x80} or an
+ * x32 number is killed there: the compat ABIs are closed as a whole rather than held to a weaker table.
  * A rule's tests are on distinct arguments (the runtimes AND those; runc would OR tests on the same
  * argument), which {@link #forRules} checks. A masked test is written as the runtimes read it:
  * {@code value} the mask, {@code valueTwo} the value. Names the kernel or libseccomp does not know are
@@ -153,6 +166,9 @@ public final class SeccompProfiles {
             }
         }
         profile.set("syscalls", out);
+        profile.remove("archMap");
+        profile.remove("architectures");
+        nativeArchitecture().ifPresent(a -> profile.putArray("architectures").add(a));
         profile.put("defaultErrnoRet", SyscallTable.EPERM);
         profile.put("defaultErrno", "EPERM");
         try {
@@ -160,6 +176,19 @@ public final class SeccompProfiles {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The libseccomp name of this host's native ABI ({@code os.arch}), the only one a profile lists (see the
+     * class comment); empty for an architecture not named here, where a profile without architectures means
+     * the native one alone.
+     */
+    public static Optional<String> nativeArchitecture() {
+        return switch (System.getProperty("os.arch", "")) {
+            case "amd64", "x86_64" -> Optional.of("SCMP_ARCH_X86_64");
+            case "aarch64", "arm64" -> Optional.of("SCMP_ARCH_AARCH64");
+            default -> Optional.empty();
+        };
     }
 
     /** One table rule in the engine's form. */

@@ -29,7 +29,8 @@ import java.util.OptionalLong;
  *       policy's mounts; the workspace read-write; tmpfs paths (with {@code limits.disk} binds of the disk
  *       storage's directories, which share the one limit with the workspace on the same storage; else
  *       tmpfs mounts of mode 1777, size capped at the memory limit or 512 MiB); hidden paths covered by
- *       /dev/null (a host file) or an empty read-only tmpfs of mode 0. Every bind source is an
+ *       an empty file of mode 0000 (a host file) or an empty read-only tmpfs of mode 0, which also hides the
+ *       image's binds beneath it. Every bind source is an
  *       {@link dev.sandbox4j.spi.PinnedPath#engineSource}: the core's pins from {@code spec.host()}, the
  *       backend's own pinned by the caller; every bind is nosuid,nodev;</li>
  *   <li>PID 1: the host's static init (bind-mounted read-only at {@value #INIT_PATH}), its only child the
@@ -65,11 +66,11 @@ final class BundlePlanner {
      * @param systemBinds the image's binds, sources already pinned
      * @param initSource  the engine source of the host's static init
      * @param agentSource the engine source of the exec agent's control directory
-     * @param devNull     the engine source of /dev/null, to cover hidden files
+     * @param cover       the engine source of an empty host file of mode 0000, to cover hidden files
      * @param seccompSource the engine source of the seccomp helper's directory
      */
     static BundlePlan plan(SandboxSpec spec, List<BindMount> systemBinds, String initSource, String agentSource,
-                           String devNull, String seccompSource, String workspacePath) {
+                           String cover, String seccompSource, String workspacePath) {
         IsolationPolicy policy = spec.policy();
         SandboxHost host = spec.host();
         FilesystemPolicy fs = policy.filesystem();
@@ -100,10 +101,17 @@ final class BundlePlanner {
         boolean hostImage = !systemBinds.isEmpty();
         for (String h : fs.hidden()) {
             if (hostImage && Files.isRegularFile(Path.of(h), LinkOption.NOFOLLOW_LINKS)) {
-                mounts.put(h, BundlePlan.OciMount.bind(devNull, h, true));
+                mounts.put(h, BundlePlan.OciMount.bind(cover, h, true));
             } else {
                 mounts.put(h, new BundlePlan.OciMount(h, "tmpfs", "tmpfs",
                         List.of("ro", "nosuid", "nodev", "noexec", "size=4096", "mode=0")));
+                // an image's bind beneath a hidden directory (/etc/ssl/certs under /etc/ssl) would show through it
+                String under = h.endsWith("/") ? h : h + "/";
+                systemBinds.forEach(b -> {
+                    if (b.containerPath().startsWith(under)) {
+                        mounts.remove(b.containerPath());
+                    }
+                });
             }
         }
         mounts.put(INIT_PATH, BundlePlan.OciMount.bind(initSource, INIT_PATH, true));

@@ -2,7 +2,7 @@ package dev.sandbox4j.container.internal.runsc;
 
 import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.SandboxStartException;
-import dev.sandbox4j.container.internal.OwnPins;
+import dev.sandbox4j.container.internal.ContainerBackendSupport;
 import dev.sandbox4j.container.internal.WorkspaceAccess;
 import dev.sandbox4j.container.internal.agent.ExecAgent;
 import dev.sandbox4j.container.internal.image.HostBaseImage;
@@ -11,6 +11,7 @@ import dev.sandbox4j.container.internal.plan.BindMount;
 import dev.sandbox4j.container.internal.seccomp.SeccompHelper;
 import dev.sandbox4j.spi.Availability;
 import dev.sandbox4j.spi.BackendSession;
+import dev.sandbox4j.spi.PinnedPath;
 import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.spi.SessionLabels;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * gVisor without an engine: {@code runsc} run directly on an OCI bundle made here (see
@@ -85,7 +87,6 @@ public final class DaemonlessGvisor {
                     + " cannot be kept: a daemonless gVisor sandbox always runs without capabilities; fix: keep none");
         }
         Path dir = RunscReaper.tmp().resolve(BundlePlanner.name(spec.sandboxId()));
-        OwnPins pins = new OwnPins();
         SeccompHelper seccomp = null;
         ExecAgent agent = null;
         WorkspaceAccess ws = null;
@@ -107,20 +108,30 @@ public final class DaemonlessGvisor {
                 throw new SandboxStartException("gvisor: the image " + spec.image() + " is not one this backend takes; fix:"
                         + " use SandboxImage.host() or SandboxImage.rootfs(tarball)");
             }
+            // every host path of the backend's own is pinned for the sandbox: with a root JVM a private nosuid,nodev
+            // bind staged by the core, which releases it when the sandbox closes
             List<BindMount> systemBinds = new ArrayList<>();
             for (BindMount b : imageBinds) {
-                systemBinds.add(new BindMount(pins.source(Path.of(b.hostPath()), "host image directory", b.readOnly()),
-                        b.containerPath(), b.readOnly()));
+                systemBinds.add(new BindMount(ContainerBackendSupport.source(spec, Path.of(b.hostPath()), "host image directory",
+                        b.readOnly()), b.containerPath(), b.readOnly()));
             }
-            String initSource = pins.source(init, "static init", true);
-            String devNull = pins.source(Path.of("/dev/null"), "/dev/null", true);
+            String initSource = ContainerBackendSupport.source(spec, init, "static init", true);
             seccomp = SeccompHelper.prepare(spec.sandboxId(), spec.policy());
-            String seccompSource = pins.source(seccomp.hostDir(), "seccomp helper directory", true);
+            String cover = ContainerBackendSupport.source(spec, ContainerBackendSupport.cover(seccomp.hostDir()),
+                    "cover of hidden files", true);
+            String seccompSource = ContainerBackendSupport.source(spec, seccomp.hostDir(), "seccomp helper directory", true);
+            AtomicReference<PinnedPath> agentPin = new AtomicReference<>();
             maker = () -> {
                 ExecAgent a = ExecAgent.prepare(spec.sandboxId(), spec.host().ids()).commandPrefix(SeccompHelper.commandPrefix());
                 try {
-                    BundlePlan plan = BundlePlanner.plan(spec, systemBinds, initSource,
-                            pins.source(a.hostDir(), "exec agent directory", false), devNull, seccompSource, WORKSPACE);
+                    // the directory of the agent made before (deleted with its sandbox) is released now, not at close
+                    PinnedPath pin = spec.host().pin(a.hostDir(), "exec agent directory");
+                    PinnedPath before = agentPin.getAndSet(pin);
+                    if (before != null) {
+                        before.close();
+                    }
+                    BundlePlan plan = BundlePlanner.plan(spec, systemBinds, initSource, pin.engineSource(false).toString(),
+                            cover, seccompSource, WORKSPACE);
                     BundleWriter.write(plan, dir.resolve("bundle"));
                     return new RunscSession.AgentMaker.Made(a, plan);
                 } catch (IOException | RuntimeException e) {
@@ -130,7 +141,7 @@ public final class DaemonlessGvisor {
             };
             first = maker.make();
             agent = first.agent();
-            ws = WorkspaceAccess.grant(spec, WORKSPACE);
+            ws = WorkspaceAccess.grant(spec);
         } catch (IOException | RuntimeException e) {
             if (agent != null) {
                 agent.close();
@@ -138,7 +149,6 @@ public final class DaemonlessGvisor {
             if (ws != null) {
                 ws.close();
             }
-            pins.close();
             if (seccomp != null) {
                 seccomp.close();
             }
@@ -149,10 +159,8 @@ public final class DaemonlessGvisor {
             throw new SandboxStartException("gvisor: cannot prepare the OCI bundle in " + dir + ": " + e, e);
         }
         SeccompHelper filter = seccomp;
-        return RunscSession.start(runsc, init, spec.sandboxId(), dir, first, WORKSPACE, spec.events(), ws, maker, () -> {
-            pins.close();
-            filter.close();
-        });
+        return RunscSession.start(runsc, init, spec.sandboxId(), dir, first, WORKSPACE, spec.events(), ws, maker,
+                filter::close);
     }
 
     /** Removes what daemonless sandboxes of dead JVMs left; one line per thing removed. Never throws. */

@@ -44,9 +44,10 @@ final class OciSeccomp {
         if (engine.has("defaultErrnoRet")) {
             out.put("defaultErrnoRet", engine.path("defaultErrnoRet").asInt());
         }
+        // the native ABI only, as the engine profile lists (SeccompProfiles: no compat ABI holds the table there)
         ArrayNode arches = out.putArray("architectures");
-        (dockerArch.equals("amd64") ? List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32")
-                : dockerArch.equals("arm64") ? List.of("SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM") : List.<String>of())
+        (dockerArch.equals("amd64") ? List.of("SCMP_ARCH_X86_64")
+                : dockerArch.equals("arm64") ? List.of("SCMP_ARCH_AARCH64") : List.<String>of())
                 .forEach(arches::add);
         ArrayNode rules = out.putArray("syscalls");
         for (JsonNode r : engine.path("syscalls")) {

@@ -2,13 +2,14 @@ package dev.sandbox4j.container.internal.runsc;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sandbox4j.ExecException;
-import dev.sandbox4j.SandboxFiles;
 import dev.sandbox4j.SandboxStartException;
 import dev.sandbox4j.container.internal.WorkspaceAccess;
 import dev.sandbox4j.container.internal.agent.ExecAgent;
+import dev.sandbox4j.container.internal.seccomp.SeccompHelper;
 import dev.sandbox4j.container.internal.session.ExecScripts;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.EventSink;
+import dev.sandbox4j.spi.HostIds;
 import dev.sandbox4j.spi.ProcessRequest;
 import dev.sandbox4j.spi.SandboxProcess;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -26,11 +28,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One daemonless gVisor sandbox: a runsc container of its own state directory, whose init (the host's
  * static init) runs the exec agent; every command is forked by the agent, so it inherits the init's uid,
- * rlimits, no capabilities, no-new-privileges and seccomp filter. A command's tree is killed by a
- * builtins-only kill script run with {@code runsc exec} as the sandbox's uid; when that cannot run, and
- * when the sandbox died (the host cgroup's memory limit OOM-kills gVisor's kernel with the hog), the
- * container is made again from the same bundle: the workspace survives, tmpfs contents and running
- * processes do not, and a memory kill is reported as a {@code limits.memory} violation. close() deletes
+ * rlimits, no capabilities, no-new-privileges and seccomp filter. A command's tree is killed by the
+ * {@code s4j-kill-tree} helper run with {@code runsc exec} as the sandbox's uid (under the sandbox's filter);
+ * when that does not end within {@link #KILL_EXEC_BUDGET} (a saturated sandbox), {@code runsc kill --all}
+ * kills every process of the sandbox, which then ends, so that a timeout returns within about that budget of
+ * its deadline. When the sandbox ended (that kill; the host cgroup's memory limit OOM-kills gVisor's kernel
+ * with the hog; a command's {@code kill -9 -1} killed the exec agent and so the init), its commands end at
+ * once (137) and the next command makes the container again from the same bundle: the workspace survives,
+ * tmpfs contents and running processes do not; a memory kill is reported as a {@code limits.memory}
+ * violation, any other end as a progress event. close() deletes
  * the container ({@code runsc delete --force}: the sandbox, its file proxy and its cgroups) and the
  * sandbox's directory. The sandbox and its file proxy are children of a {@link SandboxKeeper}, which reaps
  * them as soon as they end, so that the delete does not wait for the host's PID 1 to. Thread-safe.
@@ -39,13 +45,15 @@ final class RunscSession implements BackendSession {
     private static final System.Logger LOG = System.getLogger(RunscSession.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     static final Duration AGENT_TIMEOUT = Duration.ofSeconds(20);
+    /** How long the exec that kills a command's tree may take before every process of the sandbox is killed. */
+    static final Duration KILL_EXEC_BUDGET = Duration.ofMillis(1200);
 
     private final Runsc runsc;
     private final Path init;
     private final String sandboxId;
     private final Path dir;
     private final AgentMaker agentMaker;
-    private final AutoCloseable pins;
+    private final Runnable release;
     private volatile BundlePlan plan;
     private final String workspacePath;
     private final EventSink events;
@@ -57,6 +65,8 @@ final class RunscSession implements BackendSession {
     private volatile long sandboxPid = -1;
     private volatile Set<String> added = Set.of();
     private volatile boolean closed;
+    /** {@link #killAll} ended the sandbox: making it again is no news. */
+    private volatile boolean endExpected;
 
     /** Makes a fresh exec agent for the sandbox and writes the bundle whose init runs it. */
     interface AgentMaker {
@@ -69,9 +79,9 @@ final class RunscSession implements BackendSession {
 
     private RunscSession(Runsc runsc, Path init, String sandboxId, Path dir, BundlePlan plan, String workspacePath,
                          EventSink events, WorkspaceAccess workspace, ExecAgent agent, AgentMaker agentMaker,
-                         AutoCloseable pins) {
+                         Runnable release) {
         this.agentMaker = agentMaker;
-        this.pins = pins;
+        this.release = release;
         this.runsc = runsc;
         this.init = init;
         this.sandboxId = sandboxId;
@@ -88,13 +98,13 @@ final class RunscSession implements BackendSession {
      *
      * @param init       the host's static init, which also keeps the sandbox's processes as their subreaper ({@link SandboxKeeper})
      * @param agentMaker makes the agent and the bundle again when the sandbox is made again
-     * @param pins       the backend's own pinned host paths, released at close
+     * @param release    releases what the backend made for the sandbox besides the bundle (the helpers), at close
      */
     static RunscSession start(Runsc runsc, Path init, String sandboxId, Path dir, AgentMaker.Made first, String workspacePath,
-                              EventSink events, WorkspaceAccess workspace, AgentMaker agentMaker, AutoCloseable pins) {
+                              EventSink events, WorkspaceAccess workspace, AgentMaker agentMaker, Runnable release) {
         BundlePlan plan = first.plan();
         RunscSession s = new RunscSession(runsc, init, sandboxId, dir, plan, workspacePath, events, workspace, first.agent(),
-                agentMaker, pins);
+                agentMaker, release);
         try {
             s.startContainer();
             return s;
@@ -176,8 +186,8 @@ final class RunscSession implements BackendSession {
     }
 
     @Override
-    public Optional<SandboxFiles> files() {
-        return workspace.files();
+    public Optional<HostIds> filesOwner() {
+        return workspace.owner();
     }
 
     @Override
@@ -191,13 +201,17 @@ final class RunscSession implements BackendSession {
         IOException last = null;
         for (int attempt = 0; attempt < 2; attempt++) {
             ExecAgent a = agent;
-            if (!a.alive() || !sandboxAlive()) {
-                restart(a, "the sandbox's kernel is gone");
+            // after killAll the sandbox is ending: a request sent now could reach a FIFO its file proxy still holds
+            if (!a.alive() || !sandboxAlive() || endExpected) {
+                restart(a, endExpected ? "every process of it was killed" : sandboxAlive() ? "its exec agent is gone"
+                        : "the sandbox's kernel is gone");
                 a = agent;
             }
             try {
+                ExecAgent served = a;
                 SandboxProcess p = new LateStdinClose(a.spawn(request.argv(), request.env(), request.workdir(), unset, tag,
-                        this::killTree, () -> restart(agent, "the kill script for " + tag + " could not run")));
+                        this::killTree, () -> killAll(served, "the tree of " + tag + " could not be killed within "
+                                + KILL_EXEC_BUDGET.toMillis() + " ms")));
                 live.add(p);
                 p.onExit().whenComplete((x, t) -> live.remove(p));
                 return p;
@@ -227,19 +241,48 @@ final class RunscSession implements BackendSession {
         return pid <= 0 || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
-    /** Kills the tree of the command whose pid inside is {@code pid} (a runsc exec as the sandbox's uid). */
+    /**
+     * Kills the tree of the command whose pid inside is {@code pid}: {@code s4j-kill-tree} run with runsc exec
+     * as the sandbox's uid; false when it failed or did not end within {@link #KILL_EXEC_BUDGET}.
+     */
     boolean killTree(long pid, String tag) {
         try {
-            Runsc.Result r = runsc.run(state(), Duration.ofSeconds(15), "exec", "--user", plan.uid() + ":" + plan.gid(),
-                    "--cwd", "/", plan.containerId(), "/bin/sh", "-c", ExecScripts.KILL_SCRIPT, "sandbox4j-kill", Long.toString(pid));
+            List<String> args = new ArrayList<>(List.of("exec", "--user", plan.uid() + ":" + plan.gid(), "--cwd", "/",
+                    plan.containerId()));
+            args.addAll(SeccompHelper.killTreeCommand(pid));
+            Runsc.Result r = runsc.run(state(), KILL_EXEC_BUDGET, args.toArray(String[]::new));
             if (!r.ok()) {
-                LOG.log(System.Logger.Level.DEBUG, "kill script for " + tag + " failed: " + r);
+                LOG.log(System.Logger.Level.DEBUG, "kill of the tree of " + tag + " failed: " + r);
             }
             return r.ok();
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "kill script for " + tag + " could not run", e);
+            LOG.log(System.Logger.Level.DEBUG, "kill of the tree of " + tag + " could not run", e);
             return false;
         }
+    }
+
+    /**
+     * The last resort when a command's tree cannot be killed in time: {@code runsc kill --all} kills every
+     * process of the sandbox (unless another thread made it again since {@code seen} was its agent); the
+     * sandbox then ends, its commands end with 137, and the next command makes it again.
+     */
+    private void killAll(ExecAgent seen, String why) {
+        if (closed || agent != seen) {
+            return;
+        }
+        endExpected = true;
+        events.progress("sandbox restart", why + ": every process of the sandbox was killed; it is made again for the"
+                + " next command (the workspace is kept, tmpfs contents are not)");
+        try {
+            Runsc.Result r = runsc.run(state(), Runsc.CALL_TIMEOUT, "kill", "--all", plan.containerId(), "KILL");
+            if (!r.ok()) {
+                LOG.log(System.Logger.Level.WARNING, "runsc kill --all of " + plan.containerId() + " failed: " + r);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "runsc kill --all of " + plan.containerId() + " could not run", e);
+        }
+        // runsc ends the sandbox once its init is gone; should a process of it hold a command's FIFO, end them here
+        abortLive();
     }
 
     /**
@@ -266,9 +309,12 @@ final class RunscSession implements BackendSession {
         if (ooms > 0) {
             events.violation("limits.memory", "the sandbox used more than its memory limit of "
                     + plan.memoryBytes().orElse(0) + " bytes and the host killed its gVisor kernel; it was made again");
-        } else if (why.startsWith("the kill script")) {
-            events.violation("limits", why + ": every process of the sandbox was killed and the sandbox made again");
+        } else if (!endExpected) {
+            events.progress("sandbox restart", "the runsc sandbox " + plan.containerId() + " ended (" + why + "; its init"
+                    + " ends with the exec agent, which a command's kill -9 -1 kills) and was made again: the workspace"
+                    + " is kept, running processes and tmpfs contents are lost");
         }
+        endExpected = false;
     }
 
     /** How many times the memory controller OOM-killed in this sandbox's cgroup (v1 or v2); 0 when unknown. */
@@ -339,9 +385,9 @@ final class RunscSession implements BackendSession {
         agent.close();
         workspace.close();
         try {
-            pins.close();
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "releasing the pinned host paths of " + plan.containerId() + " failed", e);
+            release.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "releasing the helpers of " + plan.containerId() + " failed", e);
         }
         ExecAgent.deleteDir(dir);
     }

@@ -25,14 +25,20 @@ import java.util.Locale;
  * default allow) with no_new_privs and then executes the command: the same rules, with the same errnos, as
  * every other backend's filter, inherited by everything the command starts.
  *
+ * <p>The same directory holds {@code s4j-kill-tree}, which kills a command's process tree from inside
+ * ({@link #killTreeCommand}, itself run under the filter): the builtins-only kill script of the other
+ * backends reads {@code /proc} a byte per system call, which on gVisor's ptrace platform took seconds in a
+ * busy sandbox.
+ *
  * <p>Per sandbox, a directory {@code <tmp>/sandbox4j-sec-<session>--<id>} (mode 0711, the JVM's) holds
- * the helper (0555) and the program (0444); it is bound read-only at {@value #INSIDE}. Thread-safe.
+ * the two helpers (0555) and the program (0444); it is bound read-only at {@value #INSIDE}. Thread-safe.
  */
 public final class SeccompHelper implements AutoCloseable {
     /** Where the directory appears inside the container. */
     public static final String INSIDE = "/.sandbox4j/seccomp";
     static final String RESOURCE_DIR = "/dev/sandbox4j/container/native/";
     static final String NAME = "s4j-seccomp-exec";
+    static final String KILL_NAME = "s4j-kill-tree";
     private static final String KIND = "sec";
 
     private final Path dir;
@@ -51,13 +57,15 @@ public final class SeccompHelper implements AutoCloseable {
      */
     public static SeccompHelper prepare(String sandboxId, IsolationPolicy policy) {
         SeccompProgram program = SeccompProgram.compile(SyscallTable.forSandbox(policy), SeccompProgram.Target.HOST);
-        byte[] helper = helperBinary();
+        byte[] helper = helperBinary(NAME);
+        byte[] killer = helperBinary(KILL_NAME);
         Path d = Path.of(System.getProperty("java.io.tmpdir")).resolve(SessionLabels.hostName(KIND, sandboxId));
         try {
             Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
             Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx--x--x"));
             write(d.resolve("exec"), helper, "r-xr-xr-x");
             write(d.resolve("filter.bpf"), program.bpf(), "r--r--r--");
+            write(d.resolve("kill-tree"), killer, "r-xr-xr-x");
             return new SeccompHelper(d, program);
         } catch (IOException | RuntimeException e) {
             ExecAgent.deleteDir(d);
@@ -71,20 +79,20 @@ public final class SeccompHelper implements AutoCloseable {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
     }
 
-    /** The helper of this jar for this machine's architecture. */
-    static byte[] helperBinary() {
+    /** The helper {@code name} of this jar for this machine's architecture. */
+    static byte[] helperBinary(String name) {
         String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
         String norm = switch (arch) {
             case "amd64", "x86_64" -> "x86_64";
             case "aarch64", "arm64" -> "aarch64";
             default -> arch;
         };
-        String res = RESOURCE_DIR + "linux-" + norm + "/" + NAME;
+        String res = RESOURCE_DIR + "linux-" + norm + "/" + name;
         try (InputStream in = SeccompHelper.class.getResourceAsStream(res)) {
             if (in == null) {
-                throw new SandboxStartException("gvisor: this jar holds no " + NAME + " for " + norm + " (resource " + res
-                        + "), which puts the sandbox's seccomp filter on every command; build sandbox4j-backend-container"
-                        + " on this architecture with gcc installed");
+                throw new SandboxStartException("gvisor: this jar holds no " + name + " for " + norm + " (resource " + res
+                        + "), a helper every gVisor sandbox needs; build sandbox4j-backend-container on this architecture"
+                        + " with gcc installed");
             }
             return in.readAllBytes();
         } catch (IOException e) {
@@ -100,6 +108,14 @@ public final class SeccompHelper implements AutoCloseable {
     /** What every command runs under: the helper, the program, then the command's argv. */
     public static List<String> commandPrefix() {
         return List.of(INSIDE + "/exec", INSIDE + "/filter.bpf");
+    }
+
+    /**
+     * The argv that kills the process tree rooted at {@code pid} (a pid inside) with {@code s4j-kill-tree},
+     * under the sandbox's filter like every other process there; it exits 0 when the tree is gone.
+     */
+    public static List<String> killTreeCommand(long pid) {
+        return List.of(INSIDE + "/exec", INSIDE + "/filter.bpf", INSIDE + "/kill-tree", Long.toString(pid));
     }
 
     /** The compiled program (for plans and messages). */

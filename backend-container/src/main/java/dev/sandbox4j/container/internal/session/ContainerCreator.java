@@ -92,7 +92,7 @@ final class ContainerCreator {
         List<Mount> mounts = new ArrayList<>();
         for (BindMount b : plan.binds()) {
             mounts.add(new Mount().withType(MountType.BIND).withSource(b.hostPath()).withTarget(b.containerPath())
-                    .withReadOnly(b.readOnly()));
+                    .withReadOnly(b.engineReadOnly()));
         }
         List<Ulimit> ulimits = new ArrayList<>(plan.ulimits().stream().map(u -> new Ulimit(u.name(), u.soft(), u.hard())).toList());
         if (client.engineName().equals("Podman") && !ulimits.isEmpty() && plan.ulimits().stream().noneMatch(u -> u.name().equals("nproc"))) {

@@ -17,10 +17,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One exec in a sandbox container. Its exit is read from the engine ({@code exec inspect}) as soon as
  * its streams end, and also polled (backing off to once a second), because a background child may hold
- * the streams open after the main process exited. {@link #killTree()} runs the kill script as a second
- * exec ({@link ExecScripts#KILL_SCRIPT}); when even that cannot start (the pids limit leaves no room),
- * the session restarts the container. Either way both streams then end: what the container still
- * holds open is cut off on our side. Thread-safe.
+ * the streams open after the main process exited. {@link #killTree()} has the session kill the tree
+ * ({@link ContainerSession#killTree}: from the host, or with a second exec); when that cannot be done in time
+ * (the pids limit leaves no room for an exec), the session has the engine kill the whole container. Either
+ * way both streams then end: what the container still holds open is cut off on our side. Thread-safe.
  */
 final class ContainerProcess implements SandboxProcess {
     private static final ScheduledExecutorService POLLER = Executors.newScheduledThreadPool(2, r -> {
@@ -29,6 +29,8 @@ final class ContainerProcess implements SandboxProcess {
         return t;
     });
     private static final long MAX_POLL_MS = 1000;
+    /** How long an exec killed from inside waits to learn whether its container is stopping with it. */
+    static final java.time.Duration STOP_WAIT = java.time.Duration.ofMillis(300);
     /** The exit code an engine reports for a SIGKILLed process. */
     static final int KILLED = 128 + 9;
 
@@ -89,14 +91,20 @@ final class ContainerProcess implements SandboxProcess {
             if (!Boolean.TRUE.equals(r.isRunning()) && r.getExitCodeLong() != null) {
                 int code = r.getExitCodeLong().intValue();
                 // gVisor: the memory limit kills the whole sandbox, and the engine reports the exec with the
-                // runtime's own failure (128); the hog was killed, as with runc, so report it as such
-                if (code >= 128 && code != KILLED && session.recoverFromOom(code == 128)) {
+                // runtime's own failure (128); the hog was killed, as with runc, so report it as such (a kill of
+                // ours restarts nothing here: the next spawn does, and the kill returns at once)
+                if (code >= 128 && code != KILLED && (killing.get() || session.recover(code == 128))) {
                     code = KILLED;
+                }
+                if (code == KILLED && !killing.get()) {
+                    // killed from inside: by a kill -9 -1 that also ended the container's keep-alive, whose stop the
+                    // next command must see, or it would be sent into the stopping container
+                    session.awaitStop(STOP_WAIT);
                 }
                 exit.complete(ProcessExit.of(code));
             } else if (attach.ended().isDone() && !session.containerRunning()) {
                 // the container died under the exec (gVisor's sandbox OOM-killed): the engine may never end it
-                if (session.recoverFromOom() || killing.get()) {
+                if (killing.get() || session.recover(false)) {
                     exit.complete(ProcessExit.of(KILLED));
                 } else {
                     exit.completeExceptionally(new ExecException(session.client().engineName() + ": the container "
@@ -104,7 +112,7 @@ final class ContainerProcess implements SandboxProcess {
                 }
             }
         } catch (com.github.dockerjava.api.exception.NotFoundException e) {
-            if (killing.get() || session.isClosed() || session.recoverFromOom()) {
+            if (killing.get() || session.isClosed() || session.recover(false)) {
                 exit.complete(ProcessExit.of(KILLED));
                 attach.abort();
             } else {
@@ -137,7 +145,7 @@ final class ContainerProcess implements SandboxProcess {
             }
             boolean killed = pid > 0 && !session.isClosed() && session.killTree(pid, tag);
             if (!killed && !session.isClosed() && (!exit.isDone() || !attach.ended().isDone())) {
-                session.killEverything("the kill script for " + tag + " could not run (pid " + pid + ")");
+                session.killEverything("the tree of " + tag + " (pid " + pid + ") could not be killed in time");
             }
             try {
                 attach.ended().get(1, TimeUnit.SECONDS);

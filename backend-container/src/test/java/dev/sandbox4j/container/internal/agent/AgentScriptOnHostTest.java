@@ -56,6 +56,50 @@ class AgentScriptOnHostTest {
         }
     }
 
+    /**
+     * {@code kill -9 -1} inside kills the command's wrapper, which would write its exit status: the wrapper
+     * holds the exit FIFO from before the command starts, so its death is EOF there at once (the JVM reads
+     * that as a kill), while the command, which does not hold the FIFO, may still run.
+     */
+    @Test
+    @Timeout(30)
+    void aKilledWrapperEndsItsExitFifoAtOnce() throws Exception {
+        LibC.mkfifo(ctl.resolve("requests"), 0600);
+        LibC.mkfifo(ctl.resolve("ready"), 0600);
+        Process agent = new ProcessBuilder("/bin/sh", "-c", AgentScripts.AGENT, "sandbox4j-agent", ctl.toString())
+                .redirectErrorStream(true).start();
+        List<ProcessHandle> tree = new java.util.ArrayList<>();
+        try {
+            Files.readAllBytes(ctl.resolve("ready"));
+            Path d = request("ccc3", "echo started; exec sleep 60");
+            try (var requests = Files.newBufferedWriter(ctl.resolve("requests"))) {
+                requests.write("ccc3\n");
+                requests.flush();
+                Thread exit = readAll(d, "exit");
+                Thread io = readAll(d, "in", "out", "err");
+                long wrapper = Long.parseLong(new String(Files.readAllBytes(d.resolve("pid")), StandardCharsets.US_ASCII).strip());
+                ProcessHandle w = ProcessHandle.of(wrapper).orElseThrow();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (w.descendants().noneMatch(h -> h.info().command().orElse("").endsWith("sleep"))
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                w.descendants().forEach(tree::add);
+                assertThat(tree).as("the command runs").isNotEmpty();
+                w.destroyForcibly();
+                exit.join(TimeUnit.SECONDS.toMillis(5));
+                assertThat(exit.isAlive()).as("EOF on the exit FIFO once the wrapper died").isFalse();
+                assertThat(Files.readString(d.resolve("exit.read"))).as("no status: a kill").isEmpty();
+                assertThat(tree).as("the command itself still runs").anyMatch(ProcessHandle::isAlive);
+                tree.forEach(ProcessHandle::destroyForcibly);
+                io.join(TimeUnit.SECONDS.toMillis(5));
+            }
+        } finally {
+            tree.forEach(ProcessHandle::destroyForcibly);
+            agent.destroyForcibly();
+        }
+    }
+
     private Path request(String id, String script) throws Exception {
         Path d = Files.createDirectory(ctl.resolve(id));
         Files.writeString(d.resolve("cmd"), AgentScripts.command(List.of("sh", "-c", script), Map.of("PATH", "/usr/bin:/bin"),

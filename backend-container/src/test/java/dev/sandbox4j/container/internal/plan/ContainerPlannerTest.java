@@ -58,8 +58,10 @@ class ContainerPlannerTest {
         assertThat(p.user()).as("the sandbox's host ids").isEqualTo("1879048200:1879048200");
         assertThat(p.runtime()).isEmpty();
         assertThat(p.tmpfs()).containsEntry("/tmp", "rw,exec,nosuid,nodev,size=" + (512L << 20) + ",mode=1777");
-        assertThat(p.binds()).contains(new BindMount("/usr", "/usr", true), new BindMount(ws.toString(), "/workspace", false),
-                new BindMount(INIT.toString(), ContainerPlanner.INIT_PATH, true));
+        // a root JVM's (own ids) read-only sources are staged ro,nosuid,nodev binds: runc gets them as they are
+        assertThat(p.binds()).contains(new BindMount("/usr", "/usr", true, true), new BindMount(ws.toString(), "/workspace", false),
+                new BindMount(INIT.toString(), ContainerPlanner.INIT_PATH, true, true));
+        assertThat(p.binds()).noneMatch(BindMount::engineReadOnly);
         assertThat(p.entrypoint()).containsExactly(ContainerPlanner.INIT_PATH, "--", "sleep", "2147483647");
         assertThat(p.labels()).containsEntry(SessionLabels.LIBRARY_KEY, SessionLabels.LIBRARY)
                 .containsEntry(SessionLabels.SESSION_KEY, SessionLabels.current())
@@ -96,13 +98,39 @@ class ContainerPlannerTest {
         assertThat(plan(IsolationPolicy.strict(), EngineKind.PODMAN).networkDisabled()).isFalse();
     }
 
+    /**
+     * Only a root JVM's sources are staged: an unprivileged JVM's are the paths themselves, which the engine
+     * mounts read-only itself; gVisor keeps the read-only mount of its own whatever the source.
+     */
+    @Test
+    void theEngineMountsReadOnlyWhatIsNotAStagedReadOnlySource() {
+        SandboxSpec unprivileged = TestSpecs.spec("abc124", IsolationPolicy.strict(), SandboxImage.host(), ws, Map.of(),
+                new HostIds(1001, 1001, false));
+        ContainerPlan p = ContainerPlanner.plan(unprivileged, EngineKind.DOCKER, "img:1", List.of(new BindMount("/usr", "/usr",
+                true)), INIT.toString(), "/dev/null", "/workspace", Optional.empty(), List.of());
+        assertThat(p.binds()).contains(new BindMount("/usr", "/usr", true)).filteredOn(BindMount::readOnly)
+                .allMatch(BindMount::engineReadOnly);
+        assertThat(plan(IsolationPolicy.strict(), EngineKind.GVISOR).binds()).filteredOn(BindMount::readOnly)
+                .isNotEmpty().allMatch(BindMount::engineReadOnly);
+    }
+
+    @Test
+    void aHiddenDirectoryHidesTheImageBindsBeneathIt() {
+        IsolationPolicy pol = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.hide("/etc/ssl")).build();
+        ContainerPlan p = ContainerPlanner.plan(spec(pol), EngineKind.DOCKER, "img:1", List.of(new BindMount("/usr", "/usr", true),
+                new BindMount("/etc/ssl/certs", "/etc/ssl/certs", true)), INIT.toString(), "/cover", "/workspace",
+                Optional.empty(), List.of());
+        assertThat(p.tmpfs()).containsKey("/etc/ssl");
+        assertThat(p.binds()).extracting(BindMount::containerPath).contains("/usr").doesNotContain("/etc/ssl/certs");
+    }
+
     @Test
     void policyMountReplacesTheImageMountAtTheSamePathAndHiddenPathsAreCovered() {
         IsolationPolicy pol = IsolationPolicy.strict().toBuilder().filesystem(fs -> fs.readWrite(Path.of("/etc"), "/usr")
                 .hide("/etc/hostname").hide("/var")).limits(l -> l.memory(DataSize.ofMiB(64))).build();
         ContainerPlan p = plan(pol, EngineKind.DOCKER);
-        assertThat(p.binds()).contains(new BindMount("/etc", "/usr", false)).doesNotContain(new BindMount("/usr", "/usr", true));
-        assertThat(p.binds()).contains(new BindMount("/dev/null", "/etc/hostname", true));
+        assertThat(p.binds()).contains(new BindMount("/etc", "/usr", false)).doesNotContain(new BindMount("/usr", "/usr", true, true));
+        assertThat(p.binds()).contains(new BindMount("/dev/null", "/etc/hostname", true, true));
         assertThat(p.tmpfs()).containsEntry("/var", "ro,nosuid,nodev,noexec,size=4096,mode=0")
                 .containsEntry("/tmp", "rw,exec,nosuid,nodev,size=" + (64L << 20) + ",mode=1777");
     }

@@ -114,13 +114,35 @@ class SeccompProfilesTest {
                 .satisfies(r -> assertThat(r.path("errnoRet").asInt()).as("ENOSYS without a policy").isEqualTo(38));
         JsonNode vsock = rulesNaming(profile, "socket").get(0);
         assertThat(vsock.path("errnoRet").asInt()).isEqualTo(1);
-        assertThat(vsock.path("args").get(0).path("value").asLong()).isEqualTo(SyscallTable.AF_VSOCK);
-        assertThat(vsock.path("args").get(0).path("op").asText()).isEqualTo("SCMP_CMP_EQ");
+        // an int: the low 32 bits are compared, so socket(0x1_0000_0028) is AF_VSOCK too
+        assertThat(vsock.path("args").get(0).path("op").asText()).isEqualTo("SCMP_CMP_MASKED_EQ");
+        assertThat(vsock.path("args").get(0).path("value").asLong()).as("the mask").isEqualTo(0xffffffffL);
+        assertThat(vsock.path("args").get(0).path("valueTwo").asLong()).isEqualTo(SyscallTable.AF_VSOCK);
+        assertThat(rulesNaming(profile, "socket")).as("the denial and its 32 single-bit ALLOW complements").hasSize(33);
+        assertThat(rulesNaming(profile, "socketcall").get(0).path("args").get(0).path("valueTwo").asLong())
+                .as("i386 socketcall(SYS_SOCKET)").isEqualTo(SyscallTable.SYS_SOCKET);
         assertThat(rulesNaming(profile, "clone")).as("no clone rule of the table: the base's").singleElement()
                 .satisfies(r -> assertThat(r.path("names").size()).isGreaterThan(1));
         // the host's network: no vsock rule, the base's socket rules as they were
         String host = SeccompProfiles.forSandbox(open.toBuilder().network(NetworkPolicy.host()).build());
         assertThat(rulesNaming(host, "socket")).allSatisfy(r -> assertThat(r.path("comment").asText()).doesNotStartWith("sandbox4j"));
+    }
+
+    /**
+     * An allowlist's ALLOW complements of the socket denial would be mirrored by libseccomp onto i386's
+     * socketcall(SYS_SOCKET) without their family test (AF_VSOCK allowed): the profile lists the native ABI
+     * alone, whatever the policy, so a compat ABI's calls are killed instead (ContainerSecurityTest runs them).
+     */
+    @Test
+    void theProfileListsTheNativeAbiAlone() throws Exception {
+        String nativeOnly = SeccompProfiles.nativeArchitecture().map(a -> "[\"" + a + "\"]").orElse("");
+        for (IsolationPolicy p : List.of(IsolationPolicy.strict(), IsolationPolicy.permissive(),
+                IsolationPolicy.strict().toBuilder().network(NetworkPolicy.host()).syscalls(SyscallPolicy.allowAll()).build())) {
+            JsonNode profile = JSON.readTree(SeccompProfiles.forSandbox(p));
+            assertThat(profile.has("archMap")).as("no archMap (its compat ABIs)").isFalse();
+            assertThat(profile.path("architectures").toString()).isEqualTo(nativeOnly);
+            assertThat(JSON.readTree(SeccompProfiles.forRunsc(p)).path("architectures").toString()).isEqualTo(nativeOnly);
+        }
     }
 
     @Test
