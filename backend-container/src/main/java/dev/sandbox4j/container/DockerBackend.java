@@ -14,7 +14,7 @@ import java.util.Set;
 
 /**
  * The {@code docker} backend (isolation CONTAINER): one container per sandbox on a Docker engine, through
- * the Engine API (docker-java), commands run through the Exec API.
+ * the Engine API (docker-java); its commands are forked by an exec agent, the container's main process.
  *
  * <p>Engine: the builder option {@code docker.host} ({@code unix:///path} or {@code tcp://host:port}),
  * else {@code DOCKER_HOST}, else the first socket that exists of /var/run/docker.sock, /run/docker.sock,
