@@ -85,7 +85,8 @@ final class JsonCapture implements OutputListener, AutoCloseable {
         if (failure != null) {
             throw new IOException("capturing the command's output for --json in " + dir + " failed", failure);
         }
-        try (JsonGenerator g = JSON.createGenerator(new NonClosing(sink))) {
+        // the CLI's stdout stays open after the report
+        try (JsonGenerator g = JSON.createGenerator(sink).disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)) {
             g.writeStartObject();
             g.writeNumberField("exitCode", r.exitCode());
             g.writeBooleanField("timedOut", r.timedOut());
@@ -127,23 +128,6 @@ final class JsonCapture implements OutputListener, AutoCloseable {
         } catch (IOException e) {
             System.getLogger(JsonCapture.class.getName()).log(System.Logger.Level.WARNING,
                     "removing the --json capture " + dir + " failed: " + e);
-        }
-    }
-
-    /** The generator closes its target when it closes; the CLI's stdout must stay open. */
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
         }
     }
 }
