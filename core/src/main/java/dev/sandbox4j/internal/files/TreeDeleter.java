@@ -56,6 +56,11 @@ final class TreeDeleter {
             return;
         }
         if (depth >= MAX_DEPTH) {
+            // moving a directory to another parent rewrites its "..": the kernel wants write access to it too,
+            // which an unprivileged owner of a read-only directory must first give itself
+            try (SecureDirectoryStream<Path> moving = dir.newDirectoryStream(tree.p(name), LinkOption.NOFOLLOW_LINKS)) {
+                ownerMayDelete(moving);
+            }
             String stage = tree.stagingName();
             try (SecureDirectoryStream<Path> rootDir = tree.openRoot()) {
                 dir.move(tree.p(name), rootDir, tree.p(stage));
