@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the core and backend test suites as an unprivileged user (created here, once), on a copy of the
+# Runs the core, backend and CLI test suites as an unprivileged user (created here, once), on a copy of the
 # tree and of root's Maven repository, offline. SANDBOX4J_REQUIRE names what an unprivileged JVM can run
 # here (.ci/required-backends-nonroot): a skip of one of those fails the run; the others skip with their
 # probe's reason (chroot and nspawn need root, the engines' sockets are root's).
@@ -16,10 +16,10 @@ mkdir -p "$work" "$home/.m2"
 # the tree without build output or git metadata
 tar --exclude='./.git' --exclude='./*/target' --exclude='./*/target-*' -cf - . | tar -C "$work" -xf -
 rm -rf "$home/.m2/repository"
-cp -a "$HOME/.m2/repository" "$home/.m2/repository"
+cp -a "${HOME:-/root}/.m2/repository" "$home/.m2/repository"
 chown -R "$user:$user" "$work" "$home/.m2"
 required="$(grep -v '^#' .ci/required-backends-nonroot | tr -s ' \n' ',' | sed 's/,$//')"
 echo "== .ci/nonroot.sh: SANDBOX4J_REQUIRE=$required"
 cd "$work"
 runuser -u "$user" -- env -i HOME="$home" PATH="$PATH" LANG=C.UTF-8 SANDBOX4J_REQUIRE="$required" \
-    mvn -B -o -pl core,backend-linux,backend-container,backend-vm,cli,langchain4j verify
+    mvn -B -o -pl core,backend-linux,backend-container,backend-vm,cli verify
