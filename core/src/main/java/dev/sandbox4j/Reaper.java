@@ -7,6 +7,12 @@ import java.util.List;
  * Removes what the sandboxes of crashed JVMs left behind: every backend's labelled resources
  * (containers, cgroups, VM processes) and the core's own temp workspaces, whose owning JVM is gone.
  * Resources of running JVMs are never touched. Thread-safe.
+ *
+ * <p>Nobody has to call it: the first {@code build()} of every JVM starts the same reap once on a
+ * background daemon thread ({@code sandbox4j-auto-reap}), which never blocks the build. The system
+ * property {@code sandbox4j.autoReap=false} (or, when it is unset, the environment variable
+ * {@code SANDBOX4J_AUTO_REAP=false}) turns that off; any other value than {@code true} or {@code false}
+ * is refused at {@code build()}.
  */
 public final class Reaper {
     private Reaper() {

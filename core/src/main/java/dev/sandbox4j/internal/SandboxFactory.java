@@ -30,7 +30,8 @@ import java.util.Optional;
 /**
  * Opens a sandbox: picks the backend (which refuses what it cannot enforce), prepares the host side (the
  * sandbox's host ids, the workspace, every host path pinned: {@link SandboxHosts}), has the backend open
- * its session and wraps it. On any failure nothing is left behind. Stateless.
+ * its session and wraps it. On any failure nothing is left behind. The first call of a JVM also starts
+ * the background reap of ended JVMs' leftovers ({@link AutomaticReap}). Stateless.
  */
 public final class SandboxFactory {
     private static final System.Logger LOG = System.getLogger("dev.sandbox4j");
@@ -41,6 +42,7 @@ public final class SandboxFactory {
 
     public static Sandbox open(Optional<String> backend, IsolationPolicy policy, SandboxImage image,
                                List<SandboxListener> listeners, Optional<Path> workspace, Map<String, String> options) {
+        AutomaticReap.startOnce();
         String name = BackendRegistry.requestedName(backend);
         SandboxBackend chosen = BackendRegistry.global().choose(name, policy, image);
         String id = newId();

@@ -1,0 +1,99 @@
+package dev.sandbox4j.linux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sandbox4j.testkit.BackendRequirement;
+import dev.sandbox4j.testkit.HostProbes;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What a JVM killed with an open sandbox leaves behind (its cgroups, private and staging dirs, temp
+ * workspace) is removed by the next JVM that builds a sandbox, without anyone calling the reaper; and a
+ * JVM whose automatic reap is turned off does not start one.
+ */
+class AutomaticReapTest {
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void theNextJvmRemovesADeadJvmsLeftoversByItself(String backend) throws Exception {
+        BackendRequirement.assumeAvailable(backend);
+        String sandboxId = killAJvmWithAnOpenSandbox(backend);
+        assertThat(leftovers(sandboxId)).as("a killed JVM cannot clean up after itself").isNotEmpty();
+
+        assertThat(runChild(backend, List.of())).as("the second JVM's output").contains("auto-reap: started");
+
+        assertThat(leftovers(sandboxId)).as("left by the killed JVM after the next JVM's automatic reap").isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"namespaces"})
+    void theReapCanBeTurnedOff(String backend) throws Exception {
+        BackendRequirement.assumeAvailable(backend);
+        assertThat(runChild(backend, List.of("-Dsandbox4j.autoReap=false"))).contains("auto-reap: not started");
+        assertThat(runChild(backend, List.of("-Dsandbox4j.autoReap=maybe")))
+                .as("a typo is refused at build(), naming the setting")
+                .contains("sandbox4j.autoReap").contains("'maybe'");
+    }
+
+    private static String killAJvmWithAnOpenSandbox(String backend) throws Exception {
+        String mark = backend + "-auto-reap-" + Long.toHexString(System.nanoTime());
+        Process jvm = new ProcessBuilder(java(), "-Dsandbox4j.autoReap=false", "-cp", System.getProperty("java.class.path"),
+                JvmDeathMain.class.getName(), mark, backend).redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            do {
+                line = out.readLine();
+                assertThat(line).as("the child JVM ended before its sandbox was ready").isNotNull();
+            } while (!line.startsWith("ready "));
+            return line.substring("ready ".length()).trim();
+        } finally {
+            jvm.destroyForcibly();
+            jvm.waitFor(10, TimeUnit.SECONDS);
+            assertThat(HostProbes.awaitNoProcessWithEnv("SANDBOX4J_MARK=" + mark, Duration.ofSeconds(10)))
+                    .as("sandboxed processes alive after their JVM was killed").isEmpty();
+        }
+    }
+
+    private static String runChild(String backend, List<String> jvmOptions) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(java()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AutoReapMain.class.getName(), backend));
+        Process jvm = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(jvm.waitFor(240, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
+            return out;
+        } finally {
+            jvm.destroyForcibly();
+        }
+    }
+
+    /** Every host directory named after the sandbox: cgroups, the temp dir's, and the root JVM's staging. */
+    private static List<Path> leftovers(String sandboxId) throws IOException {
+        List<Path> found = new ArrayList<>(BwrapTestSupport.hostDirsNamed(sandboxId));
+        Path staging = Path.of("/run/sandbox4j");
+        if (Files.isDirectory(staging)) {
+            try (Stream<Path> s = Files.list(staging)) {
+                s.filter(p -> p.getFileName().toString().contains(sandboxId)).forEach(found::add);
+            }
+        }
+        return found;
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+}
