@@ -17,15 +17,17 @@ final class Conversation {
     private final Object memoryId;
     private final Function<Object, Sandbox> factory;
     private final LongSupplier nanoClock;
+    private final SetupFailures failures;
     private Sandbox sandbox;
     private int active;
     private boolean closed;
     private long lastUsed;
 
-    Conversation(Object memoryId, Function<Object, Sandbox> factory, LongSupplier nanoClock) {
+    Conversation(Object memoryId, Function<Object, Sandbox> factory, LongSupplier nanoClock, SetupFailures failures) {
         this.memoryId = memoryId;
         this.factory = factory;
         this.nanoClock = nanoClock;
+        this.failures = failures;
         this.lastUsed = nanoClock.getAsLong();
     }
 
@@ -48,7 +50,8 @@ final class Conversation {
      * The sandbox, made now on first use. The lock is held while the factory builds it, so two first calls
      * of one conversation make one sandbox; other conversations are not held up.
      *
-     * @throws SandboxException when the factory fails or this conversation was closed meanwhile
+     * @throws SandboxSetupException when the factory fails (logged)
+     * @throws SandboxException      when this conversation was closed meanwhile
      */
     synchronized Sandbox sandbox() {
         if (closed) {
@@ -56,10 +59,15 @@ final class Conversation {
                     + " was starting; call again to start a new one");
         }
         if (sandbox == null) {
-            Sandbox made = factory.apply(memoryId);
-            if (made == null) {
-                throw new SandboxException("the sandbox factory returned null for conversation '" + memoryId
-                        + "'; it must return an open Sandbox or throw");
+            Sandbox made;
+            try {
+                made = factory.apply(memoryId);
+                if (made == null) {
+                    throw new SandboxException("the sandbox factory returned null for conversation '" + memoryId
+                            + "'; it must return an open Sandbox or throw");
+                }
+            } catch (RuntimeException e) {
+                throw failures.report("the sandbox of conversation '" + memoryId + "'", e);
             }
             sandbox = made;
         }
