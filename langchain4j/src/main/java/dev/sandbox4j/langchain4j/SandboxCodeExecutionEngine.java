@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A LangChain4j {@link CodeExecutionEngine} that runs the code it is given inside a sandbox: it writes
@@ -33,12 +35,16 @@ import java.util.UUID;
  * returns text a model can use:
  * <ul>
  *   <li>on success (exit 0): the code's stdout, or a line saying it printed nothing; a note follows when
- *       the output passed {@code maxOutput} and the rest was dropped;</li>
+ *       the output passed {@code maxOutput} and the rest was dropped; binary output is given as its size
+ *       and a hexdump of its first 64 bytes;</li>
  *   <li>on failure: {@code the code failed with exit code N} (or {@code ...: it timed out}), notes on a
  *       timeout, a killing signal or truncated output, then stderr and stdout;</li>
  *   <li>when the sandbox refused or could not run it: a line starting with {@code refused:} or
  *       {@code the code could not be run:} with the reason. {@link #execute(String)} never throws for
- *       what the code does or what the sandbox refuses.</li>
+ *       what the code does or what the sandbox refuses. A fresh sandbox that cannot be made (the
+ *       application's setup: an unknown backend, a policy it cannot enforce) is logged once through SLF4J
+ *       (logger {@code dev.sandbox4j.langchain4j}) and the model gets a short text;
+ *       {@link Builder#verifyOnBuild()} finds it at {@code build()} instead.</li>
  * </ul>
  *
  * <p>Defaults (set in {@link Builder}, changed there):
@@ -50,7 +56,9 @@ import java.util.UUID;
  *   <tr><td>{@code timeout}</td><td>the sandbox policy's {@code limits.wallTime} (30 s for {@code strict()});
  *       at its end every process the code started is killed</td></tr>
  *   <tr><td>{@code maxOutput}</td><td>32 KiB per stream (stdout and stderr each); the rest is dropped
- *       inside the sandbox and the result says so</td></tr>
+ *       inside the sandbox and the result says so. The result is not cut further (unlike
+ *       {@link SandboxTools}, which cut theirs to {@link ToolLimits#maxResultChars()}): lower it for a model
+ *       with a small context</td></tr>
  * </table>
  *
  * <p>Built on a shared open {@link Sandbox} ({@link Builder#sandbox}: the caller owns and closes it; runs
@@ -67,7 +75,7 @@ import java.util.UUID;
  * }</pre>
  */
 public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
-    private static final System.Logger LOG = System.getLogger("dev.sandbox4j.langchain4j");
+    private static final Logger LOG = LoggerFactory.getLogger("dev.sandbox4j.langchain4j");
     private static final String RUN_DIR_PREFIX = ".sandbox4j-run-";
 
     private final SandboxAccess access;
@@ -124,7 +132,7 @@ public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
                 sandbox.files().delete(dir);
             } catch (SandboxException e) {
                 // the sandbox may have been closed meanwhile, which removed the file anyway
-                LOG.log(System.Logger.Level.DEBUG, "could not delete " + dir + " in sandbox " + sandbox.id(), e);
+                LOG.debug("could not delete " + dir + " in sandbox " + sandbox.id(), e);
             }
         }
     }

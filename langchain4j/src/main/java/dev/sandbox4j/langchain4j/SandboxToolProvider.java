@@ -40,8 +40,9 @@ import java.util.function.LongSupplier;
  *
  * <pre>{@code
  * try (SandboxToolProvider tools = SandboxToolProvider.builder()
- *         .sandboxFactory(memoryId -> Sandbox.builder().backend("bubblewrap").build())
+ *         .sandboxes(Sandbox.builder().backend("bubblewrap"), IsolationPolicy.strict())
  *         .idleTimeout(Duration.ofMinutes(10))
+ *         .verifyOnBuild()
  *         .build()) {
  *     Assistant assistant = AiServices.builder(Assistant.class)
  *             .chatModel(model)
@@ -51,11 +52,24 @@ import java.util.function.LongSupplier;
  * }
  * }</pre>
  *
- * <p>Defaults: the factory {@code memoryId -> Sandbox.builder().build()} (backend {@code auto},
- * {@link dev.sandbox4j.IsolationPolicy#strict()}); idle timeout 30 minutes; the sweeper looks every
- * minute, or every idle timeout when that is shorter (so a sandbox lives at most idle timeout + sweep
- * interval after its last call); {@link ToolLimits#defaults()}. A conversation without a memory id uses
- * the id {@code "default"}.
+ * <p>Each tool returns a LangChain4j {@code ToolExecutionResult}: the text the model reads, the error flag
+ * set when the call failed (a non-zero exit, a timeout, a kill, a refusal, malformed arguments, no
+ * sandbox; LangChain4j shows it as {@code ToolExecution.hasFailed()} and
+ * {@code ToolExecutionResultMessage.isError()}), and the attributes of {@link ToolResultAttributes} (exit
+ * code, duration, the policy violations the sandbox reported while the command ran). Malformed arguments
+ * are answered with the tool's name and the shape it takes; the tools never throw into the model's loop.
+ *
+ * <p>When a conversation's sandbox cannot be made (an unknown backend name, a policy the backend cannot
+ * enforce, no backend available: the application's setup, not the model's call), the diagnostic is logged
+ * once through SLF4J (logger {@code dev.sandbox4j.langchain4j}, ERROR; WARN for a sandbox that failed to
+ * start) and the model gets a short text saying that the tools are unavailable. {@link Builder#verifyOnBuild()}
+ * finds such a setup at {@link Builder#build()} instead.
+ *
+ * <p>Defaults: sandboxes from {@code Sandbox.builder()} (backend {@code auto}, or the one named by the
+ * {@code sandbox4j.backend} property) with {@link IsolationPolicy#strict()}; idle timeout 30 minutes; the
+ * sweeper looks every minute, or every idle timeout when that is shorter (so a sandbox lives at most idle
+ * timeout + sweep interval after its last call); {@link ToolLimits#defaults()}; no check at build. A
+ * conversation without a memory id uses the id {@code "default"}.
  *
  * <p>Thread-safe: conversations run their tools at once, each in its own sandbox. A sandbox is never
  * closed by the sweeper while one of its tool calls runs; {@link #close(Object)} and {@link #close()} do
@@ -77,12 +91,12 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
 
     private final ConversationSandboxes sandboxes;
     private final ToolLimits limits;
-    private final ViolationLog violations;
+    private final Optional<ViolationLog> violations;
     private final Map<String, ToolSpecification> specifications;
 
     private SandboxToolProvider(Builder b, Optional<IsolationPolicy> policy) {
         this.limits = b.limits;
-        this.violations = b.violations;
+        this.violations = b.collectsViolations ? Optional.of(b.violations) : Optional.empty();
         this.specifications = specifications(policy, b.limits);
         Duration sweep = b.sweepInterval.orElse(b.idleTimeout.compareTo(Builder.MAX_DEFAULT_SWEEP) < 0
                 ? b.idleTimeout : Builder.MAX_DEFAULT_SWEEP);
@@ -183,6 +197,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
         private ToolLimits limits = ToolLimits.defaults();
         private LongSupplier nanoClock = System::nanoTime;
         private boolean verifyOnBuild;
+        private boolean collectsViolations;
 
         private Builder() {
         }
@@ -204,6 +219,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
             // conversations start their sandboxes side by side
             factory = memoryId -> configured.build();
             this.policy = Optional.of(policy);
+            collectsViolations = true;
             return this;
         }
 
@@ -220,6 +236,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
             }
             factory = f;
             policy = Optional.empty();
+            collectsViolations = false;
             return this;
         }
 

@@ -35,11 +35,17 @@ import java.util.function.Function;
  * conversation.
  *
  * <p>Every tool returns text and never throws into the model's loop: the exit code and output of a
- * command, what was cut and why (the {@link ToolLimits}: at most 8000 characters per result by default),
+ * command (binary output as its size and a hexdump of its start), what was cut and why (the
+ * {@link ToolLimits}: at most 8000 characters per result by default),
  * and, for a call the sandbox refused (a path outside the workspace, a {@code ..} segment, a symlink, a
  * file too large, a closed sandbox), a line starting with {@code refused:} that says why. File paths are
  * relative to the workspace or absolute under {@link Sandbox#workspacePath()}; commands run with the
  * workspace as their working directory and see only what the sandbox's policy grants.
+ *
+ * <p>Given to {@code AiServices.tools(...)}, the results are plain text: LangChain4j's executor for
+ * annotated methods cannot mark a result as failed. {@link SandboxToolProvider}'s tools are these same
+ * tools returning {@code ToolExecutionResult}s marked as failed, with {@link ToolResultAttributes}; their
+ * shell tool's description also states the policy's network, time limit and user.
  *
  * <p>Thread-safe when its sandbox is (every {@link Sandbox} is): a model may call several tools at once.
  * The tools do not own the sandbox given to the constructor; its owner closes it.
@@ -55,7 +61,7 @@ public final class SandboxTools {
 
     private final SandboxAccess access;
     private final ToolLimits limits;
-    private final ViolationLog violations;
+    private final Optional<ViolationLog> violations;
 
     /** Tools on an open sandbox, with {@link ToolLimits#defaults()}. */
     public SandboxTools(Sandbox sandbox) {
@@ -64,11 +70,11 @@ public final class SandboxTools {
 
     /** Tools on an open sandbox that the caller keeps and closes. */
     public SandboxTools(Sandbox sandbox, ToolLimits limits) {
-        this(SandboxAccess.of(requireSandbox(sandbox)), limits, new ViolationLog());
+        this(SandboxAccess.of(requireSandbox(sandbox)), limits, Optional.empty());
     }
 
-    /** @param violations where the sandboxes' policy violations arrive (empty when no listener feeds it) */
-    SandboxTools(SandboxAccess access, ToolLimits limits, ViolationLog violations) {
+    /** @param violations where the sandboxes' policy violations arrive; empty when no listener feeds one */
+    SandboxTools(SandboxAccess access, ToolLimits limits, Optional<ViolationLog> violations) {
         if (limits == null) {
             throw new InvalidInputException("SandboxTools: no limits given; use ToolLimits.defaults()");
         }
@@ -103,9 +109,9 @@ public final class SandboxTools {
         return guarded(sandbox -> {
             Duration timeout = limits.commandTimeout().orElse(sandbox.policy().limits().wallTime());
             DataSize cap = limits.outputCap();
-            long mark = violations.mark(sandbox.id());
+            long mark = violations.map(v -> v.mark(sandbox.id())).orElse(0L);
             ExecResult r = sandbox.exec(Command.shell(command).timeout(timeout).maxOutput(cap));
-            List<String> seen = violations.since(sandbox.id(), mark);
+            List<String> seen = violations.map(v -> v.since(sandbox.id(), mark)).orElse(List.of());
             boolean closed = r.signal().isPresent() && !r.timedOut() && SandboxState.isClosed(sandbox);
             List<String> head = new ArrayList<>();
             head.add("exit code: " + r.exitCode());
@@ -122,7 +128,10 @@ public final class SandboxTools {
             attributes.put(ToolResultAttributes.DURATION_MILLIS, r.duration().toMillis());
             attributes.put(ToolResultAttributes.TIMED_OUT, r.timedOut());
             r.signal().ifPresent(sig -> attributes.put(ToolResultAttributes.SIGNAL, sig));
-            attributes.put(ToolResultAttributes.VIOLATIONS, List.copyOf(seen));
+            if (violations.isPresent()) {
+                // absent, not empty, when nothing collects them: "none seen" would be a claim
+                attributes.put(ToolResultAttributes.VIOLATIONS, List.copyOf(seen));
+            }
             boolean failed = !r.succeeded() || r.signal().isPresent();
             if (failed) {
                 attributes.put(ToolResultAttributes.FAILURE, r.timedOut() ? "timeout" : closed ? "sandbox-closed"

@@ -126,6 +126,22 @@ class SetupFailureTest {
     }
 
     @Test
+    void theEngineWithoutTheCheckAnswersShortlyAndLogsOnce() {
+        RuntimeException core = failureOf(() -> Sandbox.builder().backend("bubblewarp").build());
+        try (LogCapture log = LogCapture.of(LOGGER)) {
+            SandboxCodeExecutionEngine engine = SandboxCodeExecutionEngine.builder()
+                    .freshSandboxes(Sandbox.builder().backend("bubblewarp"), IsolationPolicy.strict()).build();
+            for (int i = 0; i < 2; i++) {
+                assertThat(engine.execute("print(1)")).startsWith("the code could not be run: the sandbox for these"
+                        + " tools could not be started (InvalidInputException): a problem of the application's setup")
+                        .doesNotContain("bubblewarp");
+            }
+            assertLoggedOnce(log, Level.SEVERE, core);
+            assertThat(log.atLeast(Level.INFO).get(0).getMessage()).contains("SandboxCodeExecutionEngine");
+        }
+    }
+
+    @Test
     void aWorkingSetupPassesTheCheckLeavesNoSandboxOpenAndTheShellToolStatesThePolicy() {
         BackendRequirement.assumeAvailable("bubblewrap");
         AtomicReference<Sandbox> checked = new AtomicReference<>();

@@ -169,6 +169,19 @@ class ToolResultFlagsTest {
         }
     }
 
+    @Test
+    void withACustomFactoryViolationsAreAbsentNotClaimedEmpty() {
+        ScriptedChatModel model = ScriptedChatModel.inOrder(List.of(
+                AiMessage.from(call("x", "run_shell_command", Map.of("command", "exit 1"))), AiMessage.from("done")));
+        try (SandboxToolProvider provider = SandboxToolProvider.builder()
+                .sandboxFactory(id -> Sandbox.builder().backend("bubblewrap").build()).build()) {
+            ToolExecution e = assistant(model, provider).chat("c", "Go.").toolExecutions().get(0);
+            assertThat(e.hasFailed()).isTrue();
+            assertThat(e.attributes()).containsEntry("exitCode", 1).containsEntry("failure", "exit")
+                    .doesNotContainKey("violations");
+        }
+    }
+
     private static boolean started(SandboxToolProvider provider) {
         return provider.sandbox("c").map(s -> {
             try {

@@ -5,6 +5,8 @@ import dev.sandbox4j.SandboxException;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One conversation's sandbox: made on first use, closed when the conversation ends or has been idle long
@@ -12,7 +14,7 @@ import java.util.function.LongSupplier;
  * running call. Thread-safe; the monitor guards every field, and no sandbox is closed while it is held.
  */
 final class Conversation {
-    private static final System.Logger LOG = System.getLogger("dev.sandbox4j.langchain4j");
+    private static final Logger LOG = LoggerFactory.getLogger("dev.sandbox4j.langchain4j");
 
     private final Object memoryId;
     private final Function<Object, Sandbox> factory;
@@ -113,7 +115,7 @@ final class Conversation {
             s.close();
         } catch (RuntimeException e) {
             // Sandbox.close() must not throw; if one does, the other conversations must still be closed
-            LOG.log(System.Logger.Level.WARNING, "closing the sandbox " + s.id() + " of conversation '" + memoryId
+            LOG.warn("closing the sandbox " + s.id() + " of conversation '" + memoryId
                     + "' failed", e);
         }
     }

@@ -13,13 +13,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sandboxes of many conversations, keyed by memory id: each made on first use, closed by
  * {@link #close(Object)}, by the idle sweeper, or by {@link #close()} with all the others. Thread-safe.
  */
 public final class ConversationSandboxes implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("dev.sandbox4j.langchain4j");
+    private static final Logger LOG = LoggerFactory.getLogger("dev.sandbox4j.langchain4j");
 
     private final Function<Object, Sandbox> factory;
     private final long idleNanos;
@@ -129,7 +131,7 @@ public final class ConversationSandboxes implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             // a scheduled task that throws is never run again: log and keep sweeping next time
-            LOG.log(System.Logger.Level.WARNING, "the idle sweep of conversation sandboxes failed", e);
+            LOG.warn("the idle sweep of conversation sandboxes failed", e);
         }
     }
 
