@@ -11,9 +11,13 @@ import dev.sandbox4j.Sandbox;
 import dev.sandbox4j.SandboxBuilder;
 import dev.sandbox4j.SandboxException;
 import dev.sandbox4j.langchain4j.internal.FreshSandboxes;
+import dev.sandbox4j.langchain4j.internal.OutputText;
 import dev.sandbox4j.langchain4j.internal.ResultText;
 import dev.sandbox4j.langchain4j.internal.ResultText.Section;
 import dev.sandbox4j.langchain4j.internal.SandboxAccess;
+import dev.sandbox4j.langchain4j.internal.SandboxSetupException;
+import dev.sandbox4j.langchain4j.internal.SandboxState;
+import dev.sandbox4j.langchain4j.internal.SetupFailures;
 import dev.sandbox4j.langchain4j.internal.WorkspacePaths;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -21,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A LangChain4j {@link CodeExecutionEngine} that runs the code it is given inside a sandbox: it writes
@@ -29,12 +35,16 @@ import java.util.UUID;
  * returns text a model can use:
  * <ul>
  *   <li>on success (exit 0): the code's stdout, or a line saying it printed nothing; a note follows when
- *       the output passed {@code maxOutput} and the rest was dropped;</li>
+ *       the output passed {@code maxOutput} and the rest was dropped; binary output is given as its size
+ *       and a hexdump of its first 64 bytes;</li>
  *   <li>on failure: {@code the code failed with exit code N} (or {@code ...: it timed out}), notes on a
  *       timeout, a killing signal or truncated output, then stderr and stdout;</li>
  *   <li>when the sandbox refused or could not run it: a line starting with {@code refused:} or
  *       {@code the code could not be run:} with the reason. {@link #execute(String)} never throws for
- *       what the code does or what the sandbox refuses.</li>
+ *       what the code does or what the sandbox refuses. A fresh sandbox that cannot be made (the
+ *       application's setup: an unknown backend, a policy it cannot enforce) is logged once through SLF4J
+ *       (logger {@code dev.sandbox4j.langchain4j}) and the model gets a short text;
+ *       {@link Builder#verifyOnBuild()} finds it at {@code build()} instead.</li>
  * </ul>
  *
  * <p>Defaults (set in {@link Builder}, changed there):
@@ -46,7 +56,9 @@ import java.util.UUID;
  *   <tr><td>{@code timeout}</td><td>the sandbox policy's {@code limits.wallTime} (30 s for {@code strict()});
  *       at its end every process the code started is killed</td></tr>
  *   <tr><td>{@code maxOutput}</td><td>32 KiB per stream (stdout and stderr each); the rest is dropped
- *       inside the sandbox and the result says so</td></tr>
+ *       inside the sandbox and the result says so. The result is not cut further (unlike
+ *       {@link SandboxTools}, which cut theirs to {@link ToolLimits#maxResultChars()}): lower it for a model
+ *       with a small context</td></tr>
  * </table>
  *
  * <p>Built on a shared open {@link Sandbox} ({@link Builder#sandbox}: the caller owns and closes it; runs
@@ -63,7 +75,7 @@ import java.util.UUID;
  * }</pre>
  */
 public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
-    private static final System.Logger LOG = System.getLogger("dev.sandbox4j.langchain4j");
+    private static final Logger LOG = LoggerFactory.getLogger("dev.sandbox4j.langchain4j");
     private static final String RUN_DIR_PREFIX = ".sandbox4j-run-";
 
     private final SandboxAccess access;
@@ -96,6 +108,8 @@ public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
         }
         try {
             return access.use(sandbox -> run(sandbox, code));
+        } catch (SandboxSetupException e) {
+            return "the code could not be run: " + e.getMessage();
         } catch (FileAccessException | InvalidInputException e) {
             return "refused: " + e.getMessage();
         } catch (SandboxException e) {
@@ -112,29 +126,32 @@ public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
             List<String> argv = new ArrayList<>(interpreter);
             argv.add(WorkspacePaths.shown(file, sandbox.workspacePath()));
             ExecResult r = sandbox.exec(Command.of(argv).timeout(t).maxOutput(maxOutput));
-            return describe(r, t);
+            return describe(sandbox, r, t);
         } finally {
             try {
                 sandbox.files().delete(dir);
             } catch (SandboxException e) {
                 // the sandbox may have been closed meanwhile, which removed the file anyway
-                LOG.log(System.Logger.Level.DEBUG, "could not delete " + dir + " in sandbox " + sandbox.id(), e);
+                LOG.debug("could not delete " + dir + " in sandbox " + sandbox.id(), e);
             }
         }
     }
 
-    private String describe(ExecResult r, Duration t) {
-        List<String> notes = ResultText.notes(r, t, maxOutput);
+    private String describe(Sandbox sandbox, ExecResult r, Duration t) {
+        boolean closed = r.signal().isPresent() && !r.timedOut() && SandboxState.isClosed(sandbox);
+        List<String> notes = ResultText.notes(r, t, maxOutput, "the sandbox", closed, List.of());
+        String stdout = OutputText.of(r.stdoutBytes(), r.stdoutTruncated());
+        String stderr = OutputText.of(r.stderrBytes(), r.stderrTruncated());
         if (r.succeeded()) {
-            String out = r.stdout().isEmpty() ? "(the code ran successfully and printed nothing)" : r.stdout();
+            String out = stdout.isEmpty() ? "(the code ran successfully and printed nothing)" : stdout;
             return notes.isEmpty() ? out : out + (out.endsWith("\n") ? "" : "\n") + String.join("\n", notes);
         }
         List<String> head = new ArrayList<>();
         head.add(r.timedOut() ? "the code failed: it timed out" : "the code failed with exit code " + r.exitCode());
         head.addAll(notes);
         // the output is already bounded by the cap per stream: no further cut
-        return ResultText.render(head, List.of(new Section("stderr", r.stderr(), true),
-                new Section("stdout", r.stdout(), false)), Integer.MAX_VALUE / 2);
+        return ResultText.render(head, List.of(new Section("stderr", stderr, true),
+                new Section("stdout", stdout, false)), Integer.MAX_VALUE / 2);
     }
 
     /** The engine's options; every default is set here. Not thread-safe; build once. */
@@ -144,6 +161,7 @@ public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
         private String fileName = "main.py";
         private Optional<Duration> timeout = Optional.empty();
         private DataSize maxOutput = DataSize.ofKiB(32);
+        private boolean verifyOnBuild;
 
         private Builder() {
         }
@@ -167,7 +185,7 @@ public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
                 throw new InvalidInputException("SandboxCodeExecutionEngine.freshSandboxes: give a builder and a policy, e.g. (Sandbox.builder(), IsolationPolicy.strict())");
             }
             requireNoSource();
-            access = new FreshSandboxes(builder.policy(policy));
+            access = new FreshSandboxes(builder.policy(policy), new SetupFailures("SandboxCodeExecutionEngine"));
             return this;
         }
 
@@ -220,10 +238,30 @@ public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
             return this;
         }
 
-        /** @throws InvalidInputException when neither {@link #sandbox} nor {@link #freshSandboxes} was called */
+        /**
+         * Makes {@link #build()} check the setup of {@link #freshSandboxes} before it returns: it builds one
+         * sandbox and closes it, so that a misspelt backend name, a policy the backend cannot enforce or a
+         * backend not available here fails the application's start instead of every {@code execute}. The core
+         * chooses the backend and checks the policy before it starts anything, so those failures cost
+         * nothing; a setup that works costs one sandbox start. With {@link #sandbox} there is nothing to
+         * check: that sandbox is open already. Off by default.
+         */
+        public Builder verifyOnBuild() {
+            verifyOnBuild = true;
+            return this;
+        }
+
+        /**
+         * @throws InvalidInputException when neither {@link #sandbox} nor {@link #freshSandboxes} was called
+         * @throws SandboxException      with {@link #verifyOnBuild()}: the core's own exception when a fresh
+         *                               sandbox cannot be made (logged as well)
+         */
         public SandboxCodeExecutionEngine build() {
             if (access == null) {
                 throw new InvalidInputException("SandboxCodeExecutionEngine: no sandbox source; call sandbox(openSandbox) or freshSandboxes(Sandbox.builder(), policy)");
+            }
+            if (verifyOnBuild && access instanceof FreshSandboxes fresh) {
+                fresh.verify();
             }
             return new SandboxCodeExecutionEngine(this);
         }

@@ -3,23 +3,29 @@ package dev.sandbox4j.langchain4j;
 import dev.langchain4j.agent.tool.Tool;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.agent.tool.ToolSpecifications;
-import dev.langchain4j.service.tool.DefaultToolExecutor;
 import dev.langchain4j.service.tool.ToolProvider;
 import dev.langchain4j.service.tool.ToolProviderRequest;
 import dev.langchain4j.service.tool.ToolProviderResult;
 import dev.sandbox4j.InvalidInputException;
+import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
+import dev.sandbox4j.SandboxBuilder;
 import dev.sandbox4j.SandboxException;
 import dev.sandbox4j.langchain4j.internal.ConversationSandboxes;
+import dev.sandbox4j.langchain4j.internal.SetupFailures;
+import dev.sandbox4j.langchain4j.internal.ToolDescriptions;
+import dev.sandbox4j.langchain4j.internal.ToolOutcome;
+import dev.sandbox4j.langchain4j.internal.ViolationLog;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -34,8 +40,9 @@ import java.util.function.LongSupplier;
  *
  * <pre>{@code
  * try (SandboxToolProvider tools = SandboxToolProvider.builder()
- *         .sandboxFactory(memoryId -> Sandbox.builder().backend("bubblewrap").build())
+ *         .sandboxes(Sandbox.builder().backend("bubblewrap"), IsolationPolicy.strict())
  *         .idleTimeout(Duration.ofMinutes(10))
+ *         .verifyOnBuild()
  *         .build()) {
  *     Assistant assistant = AiServices.builder(Assistant.class)
  *             .chatModel(model)
@@ -45,45 +52,84 @@ import java.util.function.LongSupplier;
  * }
  * }</pre>
  *
- * <p>Defaults: the factory {@code memoryId -> Sandbox.builder().build()} (backend {@code auto},
- * {@link dev.sandbox4j.IsolationPolicy#strict()}); idle timeout 30 minutes; the sweeper looks every
- * minute, or every idle timeout when that is shorter (so a sandbox lives at most idle timeout + sweep
- * interval after its last call); {@link ToolLimits#defaults()}. A conversation without a memory id uses
- * the id {@code "default"}.
+ * <p>Each tool returns a LangChain4j {@code ToolExecutionResult}: the text the model reads, the error flag
+ * set when the call failed (a non-zero exit, a timeout, a kill, a refusal, malformed arguments, no
+ * sandbox; LangChain4j shows it as {@code ToolExecution.hasFailed()} and
+ * {@code ToolExecutionResultMessage.isError()}), and the attributes of {@link ToolResultAttributes} (exit
+ * code, duration, the policy violations the sandbox reported while the command ran). Malformed arguments
+ * are answered with the tool's name and the shape it takes; the tools never throw into the model's loop.
+ *
+ * <p>When a conversation's sandbox cannot be made (an unknown backend name, a policy the backend cannot
+ * enforce, no backend available: the application's setup, not the model's call), the diagnostic is logged
+ * once through SLF4J (logger {@code dev.sandbox4j.langchain4j}, ERROR; WARN for a sandbox that failed to
+ * start) and the model gets a short text saying that the tools are unavailable. {@link Builder#verifyOnBuild()}
+ * finds such a setup at {@link Builder#build()} instead.
+ *
+ * <p>Defaults: sandboxes from {@code Sandbox.builder()} (backend {@code auto}, or the one named by the
+ * {@code sandbox4j.backend} property) with {@link IsolationPolicy#strict()}; idle timeout 30 minutes; the
+ * sweeper looks every minute, or every idle timeout when that is shorter (so a sandbox lives at most idle
+ * timeout + sweep interval after its last call); {@link ToolLimits#defaults()}; no check at build. A
+ * conversation without a memory id uses the id {@code "default"}.
  *
  * <p>Thread-safe: conversations run their tools at once, each in its own sandbox. A sandbox is never
  * closed by the sweeper while one of its tool calls runs; {@link #close(Object)} and {@link #close()} do
  * close it at once, and the running command is killed (its tool returns that as text).
  */
 public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
-    /** The tools' methods, in a stable order, with their specifications. */
-    private static final Map<Method, ToolSpecification> TOOLS = toolMethods();
+    /** The memory id that {@link Builder#verifyOnBuild()} passes to a custom sandbox factory. */
+    public static final String VERIFY_MEMORY_ID = "sandbox4j-verify-on-build";
+
+    /** Each tool: its parameters, in order, and how it runs on a conversation's {@link SandboxTools}. */
+    private record ToolEntry(List<String> params, BiFunction<SandboxTools, Map<String, String>, ToolOutcome> run) {
+    }
+
+    private static final Map<String, ToolEntry> TOOLS = Map.of(
+            "run_shell_command", new ToolEntry(List.of("command"), (t, a) -> t.shell(a.get("command"))),
+            "write_file", new ToolEntry(List.of("path", "content"), (t, a) -> t.write(a.get("path"), a.get("content"))),
+            "read_file", new ToolEntry(List.of("path"), (t, a) -> t.read(a.get("path"))),
+            "list_directory", new ToolEntry(List.of("path"), (t, a) -> t.list(a.get("path"))));
 
     private final ConversationSandboxes sandboxes;
     private final ToolLimits limits;
+    private final Optional<ViolationLog> violations;
+    private final Map<String, ToolSpecification> specifications;
 
-    private SandboxToolProvider(Builder b) {
+    private SandboxToolProvider(Builder b, Optional<IsolationPolicy> policy) {
         this.limits = b.limits;
+        this.violations = b.collectsViolations ? Optional.of(b.violations) : Optional.empty();
+        this.specifications = specifications(policy, b.limits);
         Duration sweep = b.sweepInterval.orElse(b.idleTimeout.compareTo(Builder.MAX_DEFAULT_SWEEP) < 0
                 ? b.idleTimeout : Builder.MAX_DEFAULT_SWEEP);
-        this.sandboxes = new ConversationSandboxes(b.factory, b.idleTimeout, sweep, b.nanoClock);
+        this.sandboxes = new ConversationSandboxes(b.factory, b.idleTimeout, sweep, b.nanoClock, b.failures);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    private static Map<Method, ToolSpecification> toolMethods() {
-        Map<Method, ToolSpecification> tools = new LinkedHashMap<>();
+    /** The tools' specifications in a stable order; the shell tool's tells the policy's facts when known. */
+    private static Map<String, ToolSpecification> specifications(Optional<IsolationPolicy> policy, ToolLimits limits) {
+        Map<String, ToolSpecification> specs = new LinkedHashMap<>();
         Arrays.stream(SandboxTools.class.getMethods())
                 .filter(m -> m.isAnnotationPresent(Tool.class))
                 .sorted(Comparator.comparing(Method::getName))
-                .forEach(m -> tools.put(m, ToolSpecifications.toolSpecificationFrom(m)));
-        return Collections.unmodifiableMap(tools);
+                .map(ToolSpecifications::toolSpecificationFrom)
+                .forEach(spec -> specs.put(spec.name(), spec));
+        specs.computeIfPresent("run_shell_command", (name, spec) -> spec.toBuilder()
+                .description(ToolDescriptions.shell(policy, limits.commandTimeout(), limits.maxResultChars(),
+                        "the conversation's sandbox"))
+                .build());
+        if (!specs.keySet().equals(TOOLS.keySet())) {
+            throw new IllegalStateException("SandboxToolProvider: the tools " + TOOLS.keySet()
+                    + " do not match SandboxTools' " + specs.keySet());
+        }
+        return specs;
     }
 
     /**
      * The four tools, bound to the sandbox of the request's memory id (made when one of them first runs).
+     * Each returns a {@code ToolExecutionResult} marked as an error when the call failed, with the
+     * attributes of {@link ToolResultAttributes}.
      *
      * @throws SandboxException when this provider is closed
      */
@@ -94,9 +140,12 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
                     + " gone; build a new provider for new conversations");
         }
         Object memoryId = request.chatMemoryId() == null ? "default" : request.chatMemoryId();
-        SandboxTools tools = new SandboxTools(sandboxes.access(memoryId), limits);
+        SandboxTools tools = new SandboxTools(sandboxes.access(memoryId), limits, violations);
         ToolProviderResult.Builder result = ToolProviderResult.builder();
-        TOOLS.forEach((method, spec) -> result.add(spec, new DefaultToolExecutor(tools, method)));
+        specifications.forEach((name, spec) -> {
+            ToolEntry entry = TOOLS.get(name);
+            result.add(spec, new SandboxToolExecutor(name, entry.params(), args -> entry.run().apply(tools, args)));
+        });
         return result.build();
     }
 
@@ -120,8 +169,12 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
         return sandboxes.close(memoryId);
     }
 
-    /** Runs the idle sweep now (tests, or an application that schedules its own sweeps). */
-    void sweepNow() {
+    /**
+     * Runs the idle sweep now: closes every conversation's sandbox that no tool has used for the idle
+     * timeout and that runs no call. For an application that schedules its own sweeps (set a long
+     * {@link Builder#sweepInterval}) and for tests.
+     */
+    public void sweepNow() {
         sandboxes.sweep();
     }
 
@@ -135,24 +188,69 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
     public static final class Builder {
         static final Duration MAX_DEFAULT_SWEEP = Duration.ofMinutes(1);
 
-        private Function<Object, Sandbox> factory = memoryId -> Sandbox.builder().build();
+        private final SetupFailures failures = new SetupFailures("SandboxToolProvider");
+        private final ViolationLog violations = new ViolationLog();
+        private Function<Object, Sandbox> factory;
+        private Optional<IsolationPolicy> policy = Optional.empty();
         private Duration idleTimeout = Duration.ofMinutes(30);
         private Optional<Duration> sweepInterval = Optional.empty();
         private ToolLimits limits = ToolLimits.defaults();
         private LongSupplier nanoClock = System::nanoTime;
+        private boolean verifyOnBuild;
+        private boolean collectsViolations;
 
         private Builder() {
         }
 
         /**
+         * Makes every conversation's sandbox with {@code builder} and {@code policy}. The provider takes the
+         * builder over (it adds a listener that collects policy violations for the
+         * {@link ToolResultAttributes#VIOLATIONS} attribute): do not change it afterwards. The shell tool's
+         * description then states the policy's network, time limit and user. Replaces an earlier
+         * {@link #sandboxFactory}. Default: {@code (Sandbox.builder(), IsolationPolicy.strict())}.
+         */
+        public Builder sandboxes(SandboxBuilder builder, IsolationPolicy policy) {
+            if (builder == null || policy == null) {
+                throw new InvalidInputException("SandboxToolProvider.sandboxes: give a builder and a policy, e.g."
+                        + " (Sandbox.builder().backend(\"bubblewrap\"), IsolationPolicy.strict())");
+            }
+            SandboxBuilder configured = builder.policy(policy).listener(violations);
+            // SandboxBuilder.build() may run on several threads at once once configured: no lock, so
+            // conversations start their sandboxes side by side
+            factory = memoryId -> configured.build();
+            this.policy = Optional.of(policy);
+            collectsViolations = true;
+            return this;
+        }
+
+        /**
          * Makes the sandbox of a conversation from its memory id; called on the conversation's first tool
          * call, with no lock of other conversations held. The provider owns what it returns and closes it.
+         * The provider does not see what policy the factory applies (the shell tool's description says the
+         * policy decides, unless {@link #verifyOnBuild()} shows it) nor the sandboxes' policy violations; use
+         * {@link #sandboxes} for those. Replaces an earlier {@link #sandboxes}.
          */
         public Builder sandboxFactory(Function<Object, Sandbox> f) {
             if (f == null) {
                 throw new InvalidInputException("SandboxToolProvider.sandboxFactory: no factory given, e.g. id -> Sandbox.builder().build()");
             }
             factory = f;
+            policy = Optional.empty();
+            collectsViolations = false;
+            return this;
+        }
+
+        /**
+         * Makes {@link #build()} check the sandbox setup before it returns, so that a misspelt backend name, a
+         * policy the backend cannot enforce or a backend that is not available here fails the application's
+         * start instead of every tool call: {@code build()} makes one sandbox (with a custom factory: for the
+         * memory id {@value SandboxToolProvider#VERIFY_MEMORY_ID}) and closes it. The core chooses the
+         * backend and checks the policy before it starts anything, so those failures cost nothing; a setup
+         * that works costs one sandbox start (milliseconds for the Linux backends, seconds for a VM). Off by
+         * default: the provider then makes no sandbox before the first tool call.
+         */
+        public Builder verifyOnBuild() {
+            verifyOnBuild = true;
             return this;
         }
 
@@ -191,9 +289,41 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
             return d;
         }
 
-        /** Starts the sweeper thread; close the provider to stop it. */
+        /**
+         * Starts the sweeper thread; close the provider to stop it.
+         *
+         * @throws SandboxException with {@link #verifyOnBuild()}: the core's own exception when the sandbox
+         *                          cannot be made ({@code InvalidInputException} for an unknown backend,
+         *                          {@code UnsupportedPolicyException}, {@code BackendUnavailableException},
+         *                          {@code SandboxStartException}); it is logged as well
+         */
         public SandboxToolProvider build() {
-            return new SandboxToolProvider(this);
+            if (factory == null) {
+                sandboxes(Sandbox.builder(), IsolationPolicy.strict());
+            }
+            Optional<IsolationPolicy> known = policy;
+            if (verifyOnBuild) {
+                IsolationPolicy made = verify();
+                known = known.or(() -> Optional.of(made));
+            }
+            return new SandboxToolProvider(this, known);
+        }
+
+        private IsolationPolicy verify() {
+            Sandbox sandbox;
+            try {
+                sandbox = factory.apply(VERIFY_MEMORY_ID);
+                if (sandbox == null) {
+                    throw new SandboxException("SandboxToolProvider.verifyOnBuild: the sandbox factory returned null;"
+                            + " it must return an open Sandbox or throw");
+                }
+            } catch (RuntimeException e) {
+                failures.log("the sandbox checked by verifyOnBuild()", e);
+                throw e;
+            }
+            try (sandbox) {
+                return sandbox.policy();
+            }
         }
     }
 

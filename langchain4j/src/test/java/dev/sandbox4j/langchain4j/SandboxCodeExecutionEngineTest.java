@@ -46,6 +46,14 @@ class SandboxCodeExecutionEngineTest {
     }
 
     @Test
+    void binaryOutputIsSummarised() {
+        assertThat(SandboxCodeExecutionEngine.of(shared).execute("import sys\nsys.stdout.buffer.write(bytes(range(256)))"))
+                .startsWith("256 bytes of binary output; the first 64 bytes:\n"
+                        + "00000000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  |................|\n")
+                .doesNotContain("\uFFFD");
+    }
+
+    @Test
     void successWithoutOutputSaysSo() {
         assertThat(SandboxCodeExecutionEngine.of(shared).execute("x = 1")).isEqualTo("(the code ran successfully and printed nothing)");
     }

@@ -132,6 +132,17 @@ class SandboxToolsTest {
     }
 
     @Test
+    void binaryOutputIsSummarisedNotSentAsReplacementCharacters() {
+        String r = tools.runShellCommand("printf '\\177ELF\\002\\001\\001\\000'; head -c 300 /dev/zero; echo text >&2");
+        assertThat(r).isEqualTo("exit code: 0\nstdout:\n308 bytes of binary output; the first 64 bytes:\n"
+                + "00000000  7f 45 4c 46 02 01 01 00 00 00 00 00 00 00 00 00  |.ELF............|\n"
+                + "00000010  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  |................|\n"
+                + "00000020  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  |................|\n"
+                + "00000030  00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  |................|\n"
+                + "(write it to a file and inspect it with od, xxd or a script to see more)\nstderr:\ntext");
+    }
+
+    @Test
     void aClosedSandboxIsAnErrorText() {
         sandbox.close();
         assertThat(tools.runShellCommand("true")).startsWith("error: ").contains("is closed");

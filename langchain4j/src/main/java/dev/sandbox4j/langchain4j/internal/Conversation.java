@@ -5,6 +5,8 @@ import dev.sandbox4j.SandboxException;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One conversation's sandbox: made on first use, closed when the conversation ends or has been idle long
@@ -12,20 +14,22 @@ import java.util.function.LongSupplier;
  * running call. Thread-safe; the monitor guards every field, and no sandbox is closed while it is held.
  */
 final class Conversation {
-    private static final System.Logger LOG = System.getLogger("dev.sandbox4j.langchain4j");
+    private static final Logger LOG = LoggerFactory.getLogger("dev.sandbox4j.langchain4j");
 
     private final Object memoryId;
     private final Function<Object, Sandbox> factory;
     private final LongSupplier nanoClock;
+    private final SetupFailures failures;
     private Sandbox sandbox;
     private int active;
     private boolean closed;
     private long lastUsed;
 
-    Conversation(Object memoryId, Function<Object, Sandbox> factory, LongSupplier nanoClock) {
+    Conversation(Object memoryId, Function<Object, Sandbox> factory, LongSupplier nanoClock, SetupFailures failures) {
         this.memoryId = memoryId;
         this.factory = factory;
         this.nanoClock = nanoClock;
+        this.failures = failures;
         this.lastUsed = nanoClock.getAsLong();
     }
 
@@ -48,7 +52,8 @@ final class Conversation {
      * The sandbox, made now on first use. The lock is held while the factory builds it, so two first calls
      * of one conversation make one sandbox; other conversations are not held up.
      *
-     * @throws SandboxException when the factory fails or this conversation was closed meanwhile
+     * @throws SandboxSetupException when the factory fails (logged)
+     * @throws SandboxException      when this conversation was closed meanwhile
      */
     synchronized Sandbox sandbox() {
         if (closed) {
@@ -56,10 +61,15 @@ final class Conversation {
                     + " was starting; call again to start a new one");
         }
         if (sandbox == null) {
-            Sandbox made = factory.apply(memoryId);
-            if (made == null) {
-                throw new SandboxException("the sandbox factory returned null for conversation '" + memoryId
-                        + "'; it must return an open Sandbox or throw");
+            Sandbox made;
+            try {
+                made = factory.apply(memoryId);
+                if (made == null) {
+                    throw new SandboxException("the sandbox factory returned null for conversation '" + memoryId
+                            + "'; it must return an open Sandbox or throw");
+                }
+            } catch (RuntimeException e) {
+                throw failures.report("the sandbox of conversation '" + memoryId + "'", e);
             }
             sandbox = made;
         }
@@ -105,7 +115,7 @@ final class Conversation {
             s.close();
         } catch (RuntimeException e) {
             // Sandbox.close() must not throw; if one does, the other conversations must still be closed
-            LOG.log(System.Logger.Level.WARNING, "closing the sandbox " + s.id() + " of conversation '" + memoryId
+            LOG.warn("closing the sandbox " + s.id() + " of conversation '" + memoryId
                     + "' failed", e);
         }
     }

@@ -13,17 +13,20 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sandboxes of many conversations, keyed by memory id: each made on first use, closed by
  * {@link #close(Object)}, by the idle sweeper, or by {@link #close()} with all the others. Thread-safe.
  */
 public final class ConversationSandboxes implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("dev.sandbox4j.langchain4j");
+    private static final Logger LOG = LoggerFactory.getLogger("dev.sandbox4j.langchain4j");
 
     private final Function<Object, Sandbox> factory;
     private final long idleNanos;
     private final LongSupplier nanoClock;
+    private final SetupFailures failures;
     private final Map<Object, Conversation> conversations = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper;
     private volatile boolean closed;
@@ -33,10 +36,12 @@ public final class ConversationSandboxes implements AutoCloseable {
      * @param idleTimeout   a sandbox unused this long is closed by the sweeper
      * @param sweepInterval how often the sweeper looks
      * @param nanoClock     the time source in nanoseconds ({@code System::nanoTime} but in tests)
+     * @param failures      where a factory's failure is logged
      */
     public ConversationSandboxes(Function<Object, Sandbox> factory, Duration idleTimeout, Duration sweepInterval,
-                                 LongSupplier nanoClock) {
+                                 LongSupplier nanoClock, SetupFailures failures) {
         this.factory = factory;
+        this.failures = failures;
         this.idleNanos = idleTimeout.toNanos();
         this.nanoClock = nanoClock;
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -50,28 +55,41 @@ public final class ConversationSandboxes implements AutoCloseable {
 
     /** Access to the sandbox of {@code memoryId}, made when a tool first uses it. */
     public SandboxAccess access(Object memoryId) {
-        return action -> {
-            while (true) {
-                requireOpen();
-                Conversation c = conversations.computeIfAbsent(memoryId, id -> new Conversation(id, factory, nanoClock));
-                if (!c.enter()) {
-                    // closed by the sweeper or close(memoryId) between the lookup and now: start afresh
-                    conversations.remove(memoryId, c);
-                    continue;
-                }
-                try {
-                    if (closed) {
-                        // close() may have missed a conversation made while it ran: never leave one open
-                        c.close();
-                        conversations.remove(memoryId, c);
-                        requireOpen();
-                    }
-                    return action.apply(c.sandbox());
-                } finally {
-                    c.exit();
-                }
+        return new SandboxAccess() {
+            @Override
+            public <T> T use(Function<Sandbox, T> action) {
+                return useConversation(memoryId, action);
+            }
+
+            @Override
+            public String name() {
+                return "the conversation's sandbox";
             }
         };
+    }
+
+    private <T> T useConversation(Object memoryId, Function<Sandbox, T> action) {
+        while (true) {
+            requireOpen();
+            Conversation c = conversations.computeIfAbsent(memoryId,
+                    id -> new Conversation(id, factory, nanoClock, failures));
+            if (!c.enter()) {
+                // closed by the sweeper or close(memoryId) between the lookup and now: start afresh
+                conversations.remove(memoryId, c);
+                continue;
+            }
+            try {
+                if (closed) {
+                    // close() may have missed a conversation made while it ran: never leave one open
+                    c.close();
+                    conversations.remove(memoryId, c);
+                    requireOpen();
+                }
+                return action.apply(c.sandbox());
+            } finally {
+                c.exit();
+            }
+        }
     }
 
     private void requireOpen() {
@@ -113,7 +131,7 @@ public final class ConversationSandboxes implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             // a scheduled task that throws is never run again: log and keep sweeping next time
-            LOG.log(System.Logger.Level.WARNING, "the idle sweep of conversation sandboxes failed", e);
+            LOG.warn("the idle sweep of conversation sandboxes failed", e);
         }
     }
 

@@ -21,15 +21,25 @@ public final class ResultText {
 
     /**
      * The notes a model needs to read the result right, one line each, in the order: timeout, signal,
-     * truncation by the sandbox's output cap.
+     * violations the sandbox reported, truncation by the sandbox's output cap.
+     *
+     * @param sandbox    how to name the sandbox ("the conversation's sandbox")
+     * @param closed     true when the sandbox was closed while the command ran (that killed it)
+     * @param violations what the sandbox reported while the command ran, as "rule: detail"
      */
-    public static List<String> notes(ExecResult r, Duration timeout, DataSize cap) {
+    public static List<String> notes(ExecResult r, Duration timeout, DataSize cap, String sandbox, boolean closed,
+                                     List<String> violations) {
         List<String> notes = new ArrayList<>();
         if (r.timedOut()) {
             notes.add("note: timed out after " + Durations.format(timeout)
                     + "; the command and every process it started were killed");
         } else if (r.signal().isPresent()) {
-            notes.add("note: " + signalNote(r.signal().getAsInt()));
+            int signal = r.signal().getAsInt();
+            notes.add("note: " + (closed ? "killed by signal " + signal + ": " + sandbox + " was closed while it ran"
+                    : signalNote(signal, violations)));
+        }
+        for (String v : violations) {
+            notes.add("note: the sandbox reported a policy violation: " + v);
         }
         if (r.stdoutTruncated()) {
             notes.add("note: stdout passed the cap of " + cap.bytes() + " bytes; the sandbox dropped the rest");
@@ -40,10 +50,12 @@ public final class ResultText {
         return notes;
     }
 
-    /** What a signal that ended a sandboxed process usually means, for a model that cannot look it up. */
-    static String signalNote(int signal) {
+    /** What a signal that ended a sandboxed process means, for a model that cannot look it up. */
+    static String signalNote(int signal, List<String> violations) {
+        boolean memory = violations.stream().anyMatch(v -> v.startsWith("limits.memory"));
         return switch (signal) {
-            case 9 -> "killed by signal 9 (SIGKILL): usually the sandbox's memory limit, or the process was killed";
+            case 9 -> memory ? "killed by signal 9 (SIGKILL) at the sandbox's memory limit"
+                    : "killed by signal 9 (SIGKILL): the sandbox's memory limit, or a process killed it";
             case 24 -> "killed by signal 24 (SIGXCPU): the sandbox's CPU time limit";
             case 25 -> "killed by signal 25 (SIGXFSZ): the sandbox's file size limit";
             case 31 -> "killed by signal 31 (SIGSYS): the sandbox's policy forbids a system call it made";

@@ -25,6 +25,16 @@ import org.junit.jupiter.api.Test;
 
 /** The races of a conversation's sandbox: first use from many threads, the sweeper against a running call. */
 class ConversationSandboxesLifecycleTest {
+
+    private static String rootMessage(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("expected a failure");
+    }
+
     private final AtomicInteger made = new AtomicInteger();
     private final AtomicLong now = new AtomicLong();
 
@@ -37,7 +47,7 @@ class ConversationSandboxesLifecycleTest {
         return new ConversationSandboxes(id -> {
             made.incrementAndGet();
             return Sandbox.builder().backend("bubblewrap").policy(IsolationPolicy.strict()).build();
-        }, Duration.ofMinutes(10), Duration.ofHours(1), now::get);
+        }, Duration.ofMinutes(10), Duration.ofHours(1), now::get, new SetupFailures("test"));
     }
 
     @Test
@@ -108,9 +118,11 @@ class ConversationSandboxesLifecycleTest {
                 return Sandbox.builder().backend("no-such-backend").build();
             }
             return Sandbox.builder().backend("bubblewrap").policy(IsolationPolicy.strict()).build();
-        }, Duration.ofMinutes(10), Duration.ofHours(1), now::get)) {
+        }, Duration.ofMinutes(10), Duration.ofHours(1), now::get, new SetupFailures("test"))) {
+            // the model's short text, with the core's diagnostic as the cause (logged for the operator)
             assertThatThrownBy(() -> sandboxes.access("c").use(s -> "unreached"))
-                    .isInstanceOf(SandboxException.class).hasMessageContaining("no-such-backend");
+                    .isInstanceOf(SandboxSetupException.class).hasMessageContaining("application's setup")
+                    .hasRootCauseMessage(rootMessage(() -> Sandbox.builder().backend("no-such-backend").build()));
             assertThat(sandboxes.access("c").use(Sandbox::backend)).isEqualTo("bubblewrap");
         }
     }
