@@ -22,4 +22,9 @@ public final class Reaper {
     public static List<String> reapLeftovers() {
         return ReaperImpl.reapAll();
     }
+
+    /** Whether this JVM has started its automatic background reap (it may have finished since). */
+    public static boolean automaticReapStarted() {
+        return dev.sandbox4j.internal.AutomaticReap.started();
+    }
 }

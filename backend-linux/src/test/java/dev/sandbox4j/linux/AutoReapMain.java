@@ -24,7 +24,7 @@ public final class AutoReapMain {
         if (reaper.isPresent()) {
             reaper.get().join(180_000);
         }
-        System.out.println("auto-reap: " + (dev.sandbox4j.internal.AutomaticReap.started() ? "started" : "not started"));
+        System.out.println("auto-reap: " + (dev.sandbox4j.Reaper.automaticReapStarted() ? "started" : "not started"));
         System.out.flush();
     }
 }
