@@ -783,7 +783,11 @@ static void do_fread(uint32_t id, struct rd *r) {
     int fd = -1;
     if (r->bad || r->n) { send_error(id, EINVAL, "FREAD: malformed payload"); goto out; }
     if ((fd = open_nolinks(path, O_RDONLY, 0)) < 0) { send_error(id, errno, "FREAD %s: %s", path, strerror(errno)); goto out; }
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { send_error(id, EINVAL, "FREAD %s: not a regular file", path); goto out; }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) send_error(id, EISDIR, "FREAD %s: is a directory", path);
+        else send_error(id, EINVAL, "FREAD %s: not a regular file", path);
+        goto out;
+    }
     if ((uint64_t) st.st_size > limit) { send_error(id, EFBIG, "FREAD %s: %lld bytes, over the limit of %llu", path, (long long) st.st_size, (unsigned long long) limit); goto out; }
     uint64_t total = 0;
     for (ssize_t n; (n = read(fd, buf, sizeof buf)) != 0;) {
@@ -822,14 +826,18 @@ out:
     free(path);
 }
 
+/* FLIST's optional flags (absent in the first form of the request): 1 = each entry also carries its mtime */
+enum { FLIST_MTIME = 1 };
+
 static void do_flist(uint32_t id, struct rd *r) {
     char *path = gstr(r);
+    uint32_t flags = r->n ? g32(r) : 0;
     static uint8_t out[MAXPAY];
-    size_t n = 4;
+    size_t n = 4, per = flags & FLIST_MTIME ? 17 : 9;
     uint32_t count = 0;
     int fd = -1;
     DIR *d = NULL;
-    if (r->bad || r->n) { send_error(id, EINVAL, "FLIST: malformed payload"); goto out; }
+    if (r->bad || r->n || (flags & ~FLIST_MTIME)) { send_error(id, EINVAL, "FLIST: malformed payload"); goto out; }
     if ((fd = open_nolinks(path, O_RDONLY | O_DIRECTORY, 0)) < 0 || !(d = fdopendir(fd))) {
         send_error(id, errno, "FLIST %s: %s", path, strerror(errno));
         goto out;
@@ -838,10 +846,13 @@ static void do_flist(uint32_t id, struct rd *r) {
         struct stat st;
         size_t nl = strlen(e->d_name);
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW)) continue;
-        if (n + 4 + nl + 9 > sizeof out) { be32(out, count); send_frame(REP_LIST, id, out, n, NULL, 0); n = 4; count = 0; }
+        if (n + 4 + nl + per > sizeof out) { be32(out, count); send_frame(REP_LIST, id, out, n, NULL, 0); n = 4; count = 0; }
         be32(out + n, nl); memcpy(out + n + 4, e->d_name, nl); n += 4 + nl;
         out[n++] = S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? 1 : S_ISLNK(st.st_mode) ? 2 : 3;
         be64(out + n, S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0); n += 8;
+        if (flags & FLIST_MTIME) { /* ns since the epoch, two's complement for times before it */
+            be64(out + n, (uint64_t) ((int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec)); n += 8;
+        }
         count++;
     }
     be32(out, count);
@@ -857,14 +868,24 @@ static int rm_one(const char *p, const struct stat *st, int type, struct FTW *f)
     return type == FTW_DP ? rmdir(p) : unlink(p);
 }
 
+/* FDELETE's optional flags (absent in the first form of the request): 1 = only a file, a symlink or an
+ * empty directory (rmdir's ENOTEMPTY otherwise), never a tree */
+enum { FDELETE_EMPTY_ONLY = 1 };
+
 static void do_fdelete(uint32_t id, struct rd *r) {
     char *path = gstr(r);
+    uint32_t flags = r->n ? g32(r) : 0;
     int fd = -1;
+    struct stat st;
     /* the final component may be a symlink (it is removed, not followed); no component before it may be one */
     char *slash = strrchr(path, '/');
     if (slash && slash != path) { *slash = 0; fd = open_nolinks(path, O_PATH | O_DIRECTORY, 0); *slash = '/'; }
-    if (r->bad || r->n) send_error(id, EINVAL, "FDELETE: malformed payload");
+    if (r->bad || r->n || (flags & ~FDELETE_EMPTY_ONLY)) send_error(id, EINVAL, "FDELETE: malformed payload");
     else if (slash && slash != path && fd < 0) send_error(id, errno, "FDELETE %s: %s", path, strerror(errno));
+    else if (flags & FDELETE_EMPTY_ONLY) {
+        if (lstat(path, &st) || (S_ISDIR(st.st_mode) ? rmdir(path) : unlink(path))) send_error(id, errno, "FDELETE %s: %s", path, strerror(errno));
+        else send_frame(REP_OK, id, NULL, 0, NULL, 0);
+    }
     else if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS)) send_error(id, errno, "FDELETE %s: %s", path, strerror(errno));
     else send_frame(REP_OK, id, NULL, 0, NULL, 0);
     if (fd >= 0) close(fd);

@@ -71,6 +71,12 @@ public interface Sandbox extends AutoCloseable {
     /** The workspace's files. */
     SandboxFiles files();
 
+    /**
+     * Whether {@link #close()} was called (by anyone, or by the JVM's shutdown hook). A closed sandbox
+     * refuses exec, start and files().
+     */
+    boolean isClosed();
+
     /** Kills what runs inside and removes everything the sandbox made. Idempotent; never throws for a second call. */
     @Override
     void close();

@@ -207,9 +207,15 @@ final class DefaultSandbox implements Sandbox {
     @Override
     public SandboxFiles files() {
         if (closed.get()) {
-            throw new FileAccessException("files: sandbox " + id + " is closed; build a new one");
+            throw new FileAccessException(FileAccessException.Reason.CLOSED, "files: sandbox " + id
+                    + " is closed; build a new one");
         }
         return files;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed.get();
     }
 
     @Override

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * temp dirs after close, concurrent use, closed sandboxes and the audit events. Not meant to be extended
  * directly: extend {@link SandboxContractTest}.
  */
-public abstract class HygieneContract extends FilesContract {
+public abstract class HygieneContract extends FileDetailsContract {
 
     @Test
     @DisplayName("the environment is exactly the policy's (PATH, HOME, LANG, TERM) plus the command's additions")
@@ -149,15 +149,21 @@ public abstract class HygieneContract extends FilesContract {
     }
 
     @Test
-    @DisplayName("a closed sandbox refuses exec and start with ExecException; close() again is harmless")
+    @DisplayName("a closed sandbox says so (isClosed), refuses exec and start with ExecException and files() with"
+            + " reason CLOSED; close() again is harmless")
     void execAfterClose() {
         Sandbox s = newSandbox(basePolicy());
+        assertThat(s.isClosed()).isFalse();
         assertSucceeded(s.exec(Command.of("true")));
+        assertThat(s.isClosed()).isFalse();
         s.close();
+        assertThat(s.isClosed()).isTrue();
+        assertThat(reasonOf(s::files)).isEqualTo(dev.sandbox4j.FileAccessException.Reason.CLOSED);
         assertThatThrownBy(() -> s.exec(Command.of("true"))).isInstanceOf(ExecException.class);
         assertThatThrownBy(() -> s.start(Command.of("true"))).isInstanceOf(ExecException.class);
         assertThatThrownBy(() -> s.start(Command.of("true"), (stream, chunk) -> { })).isInstanceOf(ExecException.class);
         s.close();
+        assertThat(s.isClosed()).isTrue();
     }
 
     @Test

@@ -53,7 +53,7 @@ package dev.sandbox4j.testkit;
  * share the JVM's uid (the rules assert that then, visibly) and the core refuses {@code limits.disk}.
  *
  * <p>The rules live in a chain of abstract classes, one concern each: {@link ExecContract},
- * {@link FilesContract}, {@link HygieneContract}, {@link EscapeContract}, {@link LimitsContract},
+ * {@link FilesContract}, {@link FileDetailsContract}, {@link HygieneContract}, {@link EscapeContract}, {@link LimitsContract},
  * {@link PolicyContract}, then the attack suite above; helpers in {@link ContractCommands},
  * {@link HostProbes} and {@link AttackHelper}. One test instance per class; rules run one at a time.
  */

@@ -113,6 +113,6 @@ final class TarImport {
     }
 
     private FileAccessException refuse(String entry, String why) {
-        return new FileAccessException("tarIn '" + target.shown() + "': entry '" + entry + "' " + why);
+        return new FileAccessException(FileAccessException.Reason.REFUSED, "tarIn '" + target.shown() + "': entry '" + entry + "' " + why);
     }
 }

@@ -1,5 +1,9 @@
 package dev.sandbox4j.internal.files;
 
+import static dev.sandbox4j.FileAccessException.Reason.IS_A_DIRECTORY;
+import static dev.sandbox4j.FileAccessException.Reason.REFUSED;
+import static dev.sandbox4j.FileAccessException.Reason.TOO_LARGE;
+
 import dev.sandbox4j.DataSize;
 import dev.sandbox4j.FileAccessException;
 import dev.sandbox4j.FileEntry;
@@ -75,10 +79,10 @@ public final class WorkspaceFiles implements SandboxFiles {
     public void write(String path, byte[] content) {
         WorkspacePath p = parse("write", path);
         if (content == null) {
-            throw new FileAccessException("write '" + path + "': no content given; give an empty array for an empty file");
+            throw new FileAccessException(REFUSED, "write '" + path + "': no content given; give an empty array for an empty file");
         }
         if (p.isRoot()) {
-            throw new FileAccessException("write '" + path + "': that is the workspace directory itself; give a file path");
+            throw new FileAccessException(IS_A_DIRECTORY, "write '" + path + "': that is the workspace directory itself; give a file path");
         }
         try (SecureDirectoryStream<Path> dir = tree.openDir(p.parent(), true)) {
             tree.writeFile(dir, p.name(), new ByteArrayInputStream(content), Optional.empty());
@@ -91,10 +95,10 @@ public final class WorkspaceFiles implements SandboxFiles {
     public byte[] read(String path, DataSize limit) {
         WorkspacePath p = parse("read", path);
         if (limit == null) {
-            throw new FileAccessException("read '" + path + "': no limit given; use read(path) for up to 64m");
+            throw new FileAccessException(REFUSED, "read '" + path + "': no limit given; use read(path) for up to 64m");
         }
         if (p.isRoot()) {
-            throw new FileAccessException("read '" + path + "': that is the workspace directory; use list()");
+            throw new FileAccessException(IS_A_DIRECTORY, "read '" + path + "': that is the workspace directory; use list()");
         }
         try (SecureDirectoryStream<Path> dir = tree.openDir(p.parent(), false);
              SeekableByteChannel ch = tree.openFile(dir, p.name(), String.join("/", p.segments()))) {
@@ -130,7 +134,7 @@ public final class WorkspaceFiles implements SandboxFiles {
     }
 
     private static FileAccessException tooBig(String path, long size, DataSize limit) {
-        return new FileAccessException("read '" + path + "': the file is " + size + " bytes, more than the limit of "
+        return new FileAccessException(TOO_LARGE, "read '" + path + "': the file is " + size + " bytes, more than the limit of "
                 + limit + " (" + limit.bytes() + " bytes); pass a larger limit to read(path, limit)");
     }
 
@@ -147,7 +151,8 @@ public final class WorkspaceFiles implements SandboxFiles {
                 PosixFileAttributes x = a.get();
                 FileEntry.Type type = x.isSymbolicLink() ? FileEntry.Type.SYMLINK : x.isDirectory() ? FileEntry.Type.DIRECTORY
                         : x.isRegularFile() ? FileEntry.Type.FILE : FileEntry.Type.OTHER;
-                out.add(new FileEntry(name, type, type == FileEntry.Type.DIRECTORY ? 0 : x.size()));
+                out.add(new FileEntry(name, type, type == FileEntry.Type.DIRECTORY ? 0 : x.size(),
+                        x.lastModifiedTime().toInstant()));
             }
             out.sort(Comparator.comparing(FileEntry::name));
             return out;
@@ -173,17 +178,35 @@ public final class WorkspaceFiles implements SandboxFiles {
 
     @Override
     public void delete(String path) {
-        WorkspacePath p = parse("delete", path);
+        delete("delete", path, true);
+    }
+
+    @Override
+    public void deleteEmpty(String path) {
+        delete("deleteEmpty", path, false);
+    }
+
+    private void delete(String op, String path, boolean recursive) {
+        WorkspacePath p = parse(op, path);
         if (p.isRoot()) {
-            throw new FileAccessException("delete '" + path + "': that is the workspace itself; delete its entries instead");
+            throw new FileAccessException(REFUSED, op + " '" + path + "': that is the workspace itself; delete its entries instead");
         }
         try (SecureDirectoryStream<Path> dir = tree.openDir(p.parent(), false)) {
-            if (tree.attrs(dir, p.name()).isEmpty()) {
+            Optional<PosixFileAttributes> a = tree.attrs(dir, p.name());
+            if (a.isEmpty()) {
                 throw new NoSuchFileException(String.join("/", p.segments()));
             }
-            tree.delete(dir, p.name());
+            if (recursive) {
+                tree.delete(dir, p.name());
+            } else if (a.get().isDirectory()) {
+                // unlinkat(AT_REMOVEDIR) removes only an empty directory (ENOTEMPTY otherwise), in one step:
+                // nothing a command adds meanwhile can be lost
+                dir.deleteDirectory(tree.p(p.name()));
+            } else {
+                dir.deleteFile(tree.p(p.name()));
+            }
         } catch (IOException | RuntimeException e) {
-            throw FileErrors.of("delete", path, e);
+            throw FileErrors.of(op, path, e);
         }
     }
 
@@ -201,7 +224,7 @@ public final class WorkspaceFiles implements SandboxFiles {
     public void tarIn(InputStream tar, String path) {
         WorkspacePath p = parse("tarIn", path);
         if (tar == null) {
-            throw new FileAccessException("tarIn '" + path + "': no tar stream given");
+            throw new FileAccessException(REFUSED, "tarIn '" + path + "': no tar stream given");
         }
         try {
             new TarImport(tree, p).unpack(tar);
@@ -214,7 +237,7 @@ public final class WorkspaceFiles implements SandboxFiles {
     public void tarOut(String path, OutputStream tar) {
         WorkspacePath p = parse("tarOut", path);
         if (tar == null) {
-            throw new FileAccessException("tarOut '" + path + "': no output stream given");
+            throw new FileAccessException(REFUSED, "tarOut '" + path + "': no output stream given");
         }
         try {
             new TarExport(tree).pack(p.segments(), tar);
@@ -227,7 +250,7 @@ public final class WorkspaceFiles implements SandboxFiles {
     public void copyIn(Path hostDirectory, String path) {
         WorkspacePath p = parse("copyIn", path);
         if (hostDirectory == null) {
-            throw new FileAccessException("copyIn '" + path + "': no host directory given");
+            throw new FileAccessException(REFUSED, "copyIn '" + path + "': no host directory given");
         }
         try {
             new HostCopy(tree).copyIn(hostDirectory, p.segments());
@@ -240,7 +263,7 @@ public final class WorkspaceFiles implements SandboxFiles {
     public void copyOut(String path, Path hostDirectory) {
         WorkspacePath p = parse("copyOut", path);
         if (hostDirectory == null) {
-            throw new FileAccessException("copyOut '" + path + "': no host directory given");
+            throw new FileAccessException(REFUSED, "copyOut '" + path + "': no host directory given");
         }
         try {
             new HostCopy(tree).copyOut(p.segments(), hostDirectory);

@@ -1,13 +1,18 @@
 package dev.sandbox4j.internal.files;
 
+import static dev.sandbox4j.FileAccessException.Reason.REFUSED;
+
 import dev.sandbox4j.FileAccessException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A path given to the files API, checked and split into its segments below the workspace root. A path
  * is relative to the workspace, or absolute under the sandbox's workspace path; nothing else is
- * accepted: no other absolute path, no {@code .} or {@code ..} segment, no empty segment, no NUL byte.
- * One trailing {@code /} is tolerated.
+ * accepted: no other absolute path, no {@code ..} segment, no empty segment, no NUL byte. {@code .}
+ * segments are dropped ({@code "."} is the workspace, {@code "./a"} is {@code "a"}): they name the
+ * directory they are in and cannot lead out of it. One trailing {@code /} is tolerated. Every refusal has
+ * reason {@code REFUSED}.
  *
  * @param shown    the path as the caller gave it, for messages
  * @param segments the names below the workspace root; empty for the root itself
@@ -16,11 +21,11 @@ record WorkspacePath(String shown, List<String> segments) {
 
     static WorkspacePath parse(String op, String path, String sandboxRoot) {
         if (path == null) {
-            throw new FileAccessException(op + ": no path given; give a path relative to the workspace or under "
+            throw new FileAccessException(REFUSED, op + ": no path given; give a path relative to the workspace or under "
                     + sandboxRoot);
         }
         if (path.indexOf('\0') >= 0) {
-            throw new FileAccessException(op + " '" + path.replace('\0', '?') + "': the path contains a NUL byte");
+            throw new FileAccessException(REFUSED, op + " '" + path.replace('\0', '?') + "': the path contains a NUL byte");
         }
         String root = sandboxRoot.length() > 1 && sandboxRoot.endsWith("/")
                 ? sandboxRoot.substring(0, sandboxRoot.length() - 1) : sandboxRoot;
@@ -33,11 +38,11 @@ record WorkspacePath(String shown, List<String> segments) {
             } else if (path.startsWith(root + "/")) {
                 rel = path.substring(root.length() + 1);
             } else {
-                throw new FileAccessException(op + " '" + path + "': the path is outside the workspace " + root
+                throw new FileAccessException(REFUSED, op + " '" + path + "': the path is outside the workspace " + root
                         + "; give a path under " + root + " or relative to it");
             }
         } else if (path.isEmpty()) {
-            throw new FileAccessException(op + ": the path is empty; give a path relative to the workspace, or "
+            throw new FileAccessException(REFUSED, op + ": the path is empty; give a path relative to the workspace, or "
                     + root + " for the workspace itself");
         } else {
             rel = path;
@@ -45,18 +50,21 @@ record WorkspacePath(String shown, List<String> segments) {
         if (rel.endsWith("/")) {
             rel = rel.substring(0, rel.length() - 1);
         }
-        List<String> segs = rel.isEmpty() ? List.of() : List.of(rel.split("/", -1));
-        for (String s : segs) {
+        List<String> segs = new ArrayList<>();
+        for (String s : rel.isEmpty() ? new String[0] : rel.split("/", -1)) {
             if (s.isEmpty()) {
-                throw new FileAccessException(op + " '" + path + "': the path has an empty segment ('//'); "
+                throw new FileAccessException(REFUSED, op + " '" + path + "': the path has an empty segment ('//'); "
                         + "give a normalised path");
             }
-            if (s.equals(".") || s.equals("..")) {
-                throw new FileAccessException(op + " '" + path + "': the path has a '" + s
-                        + "' segment; give a normalised path that stays inside the workspace");
+            if (s.equals("..")) {
+                throw new FileAccessException(REFUSED, op + " '" + path + "': the path has a '..' segment; "
+                        + "give a normalised path that stays inside the workspace");
+            }
+            if (!s.equals(".")) {
+                segs.add(s);
             }
         }
-        return new WorkspacePath(path, segs);
+        return new WorkspacePath(path, List.copyOf(segs));
     }
 
     boolean isRoot() {

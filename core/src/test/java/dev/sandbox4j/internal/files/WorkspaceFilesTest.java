@@ -57,11 +57,36 @@ class WorkspaceFilesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"../outside/secret", "a/../../outside/secret", "/etc/passwd", "/workspacex/a", "/",
-        "a//b", "./a", "a/./b", "a/..", ".", ""})
+        "a//b", "./../outside/secret", "a/./../../outside/secret", "/workspace/./../outside/secret", "a/..", ""})
     void pathsThatLeaveOrAreNotNormalAreRefused(String path) {
-        assertThatThrownBy(() -> files.read(path)).isInstanceOf(FileAccessException.class).hasMessageContaining("read");
-        assertThatThrownBy(() -> files.write(path, b("x"))).isInstanceOf(FileAccessException.class);
+        assertThatThrownBy(() -> files.read(path)).isInstanceOf(FileAccessException.class).hasMessageContaining("read")
+                .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.REFUSED);
+        assertThatThrownBy(() -> files.write(path, b("x"))).isInstanceOf(FileAccessException.class)
+                .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.REFUSED);
         assertThat(outside.resolve("secret")).hasContent("host secret");
+    }
+
+    @Test
+    void dotSegmentsNameTheDirectoryTheyAreIn() throws Exception {
+        files.write("./a/./b.txt", b("one"));
+        assertThat(ws.resolve("a/b.txt")).hasContent("one");
+        assertThat(files.read("/workspace/./a/b.txt")).isEqualTo(b("one"));
+        assertThat(files.list(".")).extracting(FileEntry::name).containsExactly("a");
+        assertThat(files.list("./a/.")).extracting(FileEntry::name).containsExactly("b.txt");
+        assertThat(files.exists(".")).isTrue();
+        assertThatThrownBy(() -> files.read(".")).isInstanceOf(FileAccessException.class)
+                .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.IS_A_DIRECTORY);
+        assertThatThrownBy(() -> files.delete("./")).isInstanceOf(FileAccessException.class)
+                .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.REFUSED);
+        assertThat(ws.resolve("a/b.txt")).exists();
+    }
+
+    @Test
+    void listGivesTheModificationTime() throws Exception {
+        files.write("f.txt", b("x"));
+        java.time.Instant t = java.time.Instant.parse("2001-02-03T04:05:06.123456789Z");
+        Files.setLastModifiedTime(ws.resolve("f.txt"), java.nio.file.attribute.FileTime.from(t));
+        assertThat(files.list(".")).singleElement().extracting(FileEntry::modified).isEqualTo(t);
     }
 
     @Test
@@ -95,9 +120,10 @@ class WorkspaceFilesTest {
         assertThatThrownBy(() -> files.write("leaf", b("overwritten"))).hasMessageContaining("symlink was refused");
         assertThat(outside.resolve("secret")).hasContent("host secret");
         assertThat(files.exists("leaf")).isTrue();
+        var attrs = Files.readAttributes(ws.resolve("leaf"), java.nio.file.attribute.BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS);
         assertThat(files.list("/workspace")).containsExactly(new FileEntry("leaf", FileEntry.Type.SYMLINK,
-                Files.readAttributes(ws.resolve("leaf"), java.nio.file.attribute.BasicFileAttributes.class,
-                        LinkOption.NOFOLLOW_LINKS).size()));
+                attrs.size(), attrs.lastModifiedTime().toInstant()));
     }
 
     @Test

@@ -164,7 +164,7 @@ public final class AgentConnection implements AutoCloseable {
     /** The entries of a guest directory, sorted by name. */
     public List<FileEntry> list(String path, Duration timeout) throws TimeoutException {
         List<FileEntry> out = new ArrayList<>();
-        for (Frame f : request(new Frame(FrameType.FLIST, nextId(), new PayloadWriter().str(path).toByteArray()), 64L << 20, timeout, "FLIST " + path)) {
+        for (Frame f : request(new Frame(FrameType.FLIST, nextId(), new PayloadWriter().str(path).u32(ListDecoder.WITH_MTIME).toByteArray()), 64L << 20, timeout, "FLIST " + path)) {
             if (f.type() == FrameType.LIST) {
                 out.addAll(ListDecoder.decode(f));
             }
@@ -173,8 +173,15 @@ public final class AgentConnection implements AutoCloseable {
         return out;
     }
 
+    /** Deletes a file, a symlink or a whole tree. */
     public void delete(String path, Duration timeout) throws TimeoutException {
         request(new Frame(FrameType.FDELETE, nextId(), new PayloadWriter().str(path).toByteArray()), timeout, "FDELETE " + path);
+    }
+
+    /** Deletes a file, a symlink or an empty directory; a directory with entries fails with NOT_EMPTY. */
+    public void deleteEmpty(String path, Duration timeout) throws TimeoutException {
+        request(new Frame(FrameType.FDELETE, nextId(), new PayloadWriter().str(path).u32(1).toByteArray()), timeout,
+                "FDELETE " + path);
     }
 
     /** Writes raw bytes, bypassing the codec: for tests of the agent's handling of malformed input. */
@@ -401,8 +408,9 @@ public final class AgentConnection implements AutoCloseable {
                 }
                 case ERROR -> {
                     AgentError e = AgentError.decode(f);
-                    done.completeExceptionally(e.errno() == AgentError.ENOENT || e.errno() == AgentError.EFBIG
-                            ? new FileAccessException("guest: " + e.message()) : new ExecException("guest agent: " + e.message()));
+                    done.completeExceptionally(e.fileReason()
+                            .<RuntimeException>map(reason -> new FileAccessException(reason, "guest: " + e.message()))
+                            .orElseGet(() -> new ExecException("guest agent: " + e.message())));
                 }
                 default -> throw new AgentProtocolException("the agent answered a request with " + f);
             }

@@ -23,7 +23,9 @@ import dev.sandbox4j.vm.internal.protocol.InitRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -285,17 +287,37 @@ class AgentOnHostTest {
                     .isInstanceOf(FileAccessException.class).hasMessageContaining("over the limit");
             Files.createSymbolicLink(dir.resolve("link"), dir.resolve("sub"));
             assertThatThrownBy(() -> agent.connection.readFile(dir + "/link/a.txt", DataSize.ofKiB(1), T))
-                    .isInstanceOf(ExecException.class).hasMessageContaining("symbolic links");
+                    .isInstanceOf(FileAccessException.class).hasMessageContaining("symbolic links")
+                    .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.REFUSED);
+            Files.setLastModifiedTime(dir.resolve("big.bin"), FileTime.from(Instant.parse("2001-02-03T04:05:06.789Z")));
+            // before the epoch (negative mtime_ns); the JDK's setLastModifiedTime clamps such a time to 0
+            assertThat(new ProcessBuilder("touch", "-d", "1969-12-31 23:59:58.5 UTC", dir.resolve("sub").toString())
+                    .inheritIO().start().waitFor()).isZero();
             assertThat(agent.connection.list(dir.toString(), T)).containsExactly(
-                    new FileEntry("big.bin", FileEntry.Type.FILE, big.length),
-                    new FileEntry("link", FileEntry.Type.SYMLINK, 0),
-                    new FileEntry("sub", FileEntry.Type.DIRECTORY, 0));
-            agent.connection.delete(dir + "/link", T);
+                    new FileEntry("big.bin", FileEntry.Type.FILE, big.length, Instant.parse("2001-02-03T04:05:06.789Z")),
+                    new FileEntry("link", FileEntry.Type.SYMLINK, 0,
+                            Files.getLastModifiedTime(dir.resolve("link"), LinkOption.NOFOLLOW_LINKS).toInstant()),
+                    new FileEntry("sub", FileEntry.Type.DIRECTORY, 0, Instant.parse("1969-12-31T23:59:58.5Z")));
+            assertThatThrownBy(() -> agent.connection.readFile(dir + "/sub", DataSize.ofKiB(1), T))
+                    .isInstanceOf(FileAccessException.class)
+                    .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.IS_A_DIRECTORY);
+            assertThatThrownBy(() -> agent.connection.list(dir + "/big.bin", T))
+                    .isInstanceOf(FileAccessException.class)
+                    .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.NOT_A_DIRECTORY);
+            assertThatThrownBy(() -> agent.connection.deleteEmpty(dir + "/sub", T))
+                    .isInstanceOf(FileAccessException.class)
+                    .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.NOT_EMPTY);
+            assertThat(Files.exists(dir.resolve("sub/a.txt"))).as("a refused deleteEmpty removed something").isTrue();
+            agent.connection.deleteEmpty(dir + "/link", T);
             assertThat(Files.exists(dir.resolve("sub/a.txt"))).as("deleting a symlink leaves its target").isTrue();
+            Files.createDirectory(dir.resolve("empty"));
+            agent.connection.deleteEmpty(dir + "/empty", T);
+            assertThat(Files.exists(dir.resolve("empty"), LinkOption.NOFOLLOW_LINKS)).isFalse();
             agent.connection.delete(dir + "/sub", T);
             assertThat(agent.connection.list(dir.toString(), T)).extracting(FileEntry::name).containsExactly("big.bin");
             assertThatThrownBy(() -> agent.connection.readFile(dir + "/nope", DataSize.ofKiB(1), T))
-                    .isInstanceOf(FileAccessException.class).hasMessageContaining("No such file");
+                    .isInstanceOf(FileAccessException.class).hasMessageContaining("No such file")
+                    .extracting(e -> ((FileAccessException) e).reason()).isEqualTo(FileAccessException.Reason.NOT_FOUND);
         } finally {
             try (var s = Files.walk(dir)) {
                 s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -80,7 +80,7 @@ class FrameCodecTest {
         assertThatThrownBy(() -> AgentError.decode(hugeString)).hasMessageContaining("string of 2147483647 bytes");
         Frame hugeList = new Frame(FrameType.LIST, 1, new PayloadWriter().u32(1_000_000).toByteArray());
         assertThatThrownBy(() -> ListDecoder.decode(hugeList)).hasMessageContaining("1000000 entries cannot fit");
-        Frame slash = new Frame(FrameType.LIST, 1, new PayloadWriter().u32(1).str("../x").u8(0).u64(1).toByteArray());
+        Frame slash = new Frame(FrameType.LIST, 1, new PayloadWriter().u32(1).str("../x").u8(0).u64(1).u64(0).toByteArray());
         assertThatThrownBy(() -> ListDecoder.decode(slash)).hasMessageContaining("impossible");
         Frame badExit = new Frame(FrameType.EXIT, 1, new PayloadWriter().u32(1).u32(99).u32(0).u64(0).u64(0).u64(0).toByteArray());
         assertThatThrownBy(() -> ExitReport.decode(badExit)).hasMessageContaining("impossible exit");
