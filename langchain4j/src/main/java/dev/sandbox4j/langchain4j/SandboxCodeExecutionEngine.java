@@ -16,7 +16,6 @@ import dev.sandbox4j.langchain4j.internal.ResultText;
 import dev.sandbox4j.langchain4j.internal.ResultText.Section;
 import dev.sandbox4j.langchain4j.internal.SandboxAccess;
 import dev.sandbox4j.langchain4j.internal.SandboxSetupException;
-import dev.sandbox4j.langchain4j.internal.SandboxState;
 import dev.sandbox4j.langchain4j.internal.SetupFailures;
 import dev.sandbox4j.langchain4j.internal.WorkspacePaths;
 import java.nio.charset.StandardCharsets;
@@ -138,7 +137,7 @@ public final class SandboxCodeExecutionEngine implements CodeExecutionEngine {
     }
 
     private String describe(Sandbox sandbox, ExecResult r, Duration t) {
-        boolean closed = r.signal().isPresent() && !r.timedOut() && SandboxState.isClosed(sandbox);
+        boolean closed = r.signal().isPresent() && !r.timedOut() && sandbox.isClosed();
         List<String> notes = ResultText.notes(r, t, maxOutput, "the sandbox", closed, List.of());
         String stdout = OutputText.of(r.stdoutBytes(), r.stdoutTruncated());
         String stderr = OutputText.of(r.stderrBytes(), r.stderrTruncated());

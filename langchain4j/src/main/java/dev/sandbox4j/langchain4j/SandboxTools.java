@@ -15,7 +15,6 @@ import dev.sandbox4j.langchain4j.internal.ResultText;
 import dev.sandbox4j.langchain4j.internal.ResultText.Section;
 import dev.sandbox4j.langchain4j.internal.SandboxAccess;
 import dev.sandbox4j.langchain4j.internal.SandboxSetupException;
-import dev.sandbox4j.langchain4j.internal.SandboxState;
 import dev.sandbox4j.langchain4j.internal.ToolOutcome;
 import dev.sandbox4j.langchain4j.internal.ViolationLog;
 import dev.sandbox4j.langchain4j.internal.WorkspacePaths;
@@ -112,7 +111,7 @@ public final class SandboxTools {
             long mark = violations.map(v -> v.mark(sandbox.id())).orElse(0L);
             ExecResult r = sandbox.exec(Command.shell(command).timeout(timeout).maxOutput(cap));
             List<String> seen = violations.map(v -> v.since(sandbox.id(), mark)).orElse(List.of());
-            boolean closed = r.signal().isPresent() && !r.timedOut() && SandboxState.isClosed(sandbox);
+            boolean closed = r.signal().isPresent() && !r.timedOut() && sandbox.isClosed();
             List<String> head = new ArrayList<>();
             head.add("exit code: " + r.exitCode());
             head.addAll(ResultText.notes(r, timeout, cap, access.name(), closed, seen));

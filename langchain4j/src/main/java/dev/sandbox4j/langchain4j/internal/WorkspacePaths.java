@@ -18,7 +18,8 @@ public final class WorkspacePaths {
     /** {@code path} as the files API takes it; {@code "."}, {@code "./"} and {@code ""} mean the workspace. */
     public static String normalise(String path, String workspace) {
         if (path == null) {
-            throw new FileAccessException("no path given; give a path relative to the workspace " + workspace);
+            throw new FileAccessException(FileAccessException.Reason.REFUSED,
+                    "no path given; give a path relative to the workspace " + workspace);
         }
         String p = path.strip();
         while (p.startsWith("./")) {
