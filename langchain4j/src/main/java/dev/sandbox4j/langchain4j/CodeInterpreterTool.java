@@ -1,0 +1,73 @@
+package dev.sandbox4j.langchain4j;
+
+import dev.langchain4j.agent.tool.P;
+import dev.langchain4j.agent.tool.Tool;
+import dev.langchain4j.data.message.Content;
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.TextContent;
+import dev.sandbox4j.InvalidInputException;
+import dev.sandbox4j.SandboxException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The {@link SandboxCodeInterpreter} as a LangChain4j tool, {@code runPython}: give an instance to
+ * {@code AiServices.builder(...).tools(...)}. The tool returns LangChain4j content: the cell's
+ * {@link CellResult#text() text} first, then every image the cell saved as {@link ImageContent}, which
+ * LangChain4j 1.19 passes on to a multimodal model in the tool result (a text-only model gets the text,
+ * which names each image file). What the code does and a sandbox that cannot run it are text for the model,
+ * never an exception.
+ *
+ * <p>For one interpreter per conversation, use {@code SandboxToolProvider.builder().codeInterpreter(true)}
+ * instead: it adds this tool, bound to each conversation's sandbox. Thread-safe (the interpreter serializes
+ * the calls).
+ *
+ * <pre>{@code
+ * SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox);
+ * Assistant assistant = AiServices.builder(Assistant.class)
+ *         .chatModel(model)
+ *         .tools(new CodeInterpreterTool(python))
+ *         .build();
+ * }</pre>
+ */
+public final class CodeInterpreterTool {
+    private final Function<String, CellResult> runner;
+
+    /** The tool over one interpreter; the caller keeps it (and its sandbox) and closes it. */
+    public CodeInterpreterTool(SandboxCodeInterpreter interpreter) {
+        if (interpreter == null) {
+            throw new InvalidInputException("CodeInterpreterTool: no interpreter given; make one with SandboxCodeInterpreter.of(sandbox)");
+        }
+        this.runner = interpreter::run;
+    }
+
+    /** The tool over whatever interpreter {@code runner} picks per call (the provider's per-conversation one). */
+    CodeInterpreterTool(Function<String, CellResult> runner) {
+        this.runner = runner;
+    }
+
+    @Tool(name = "runPython", value = {
+            "Runs Python 3 code in a persistent interpreter inside a sandbox, like a notebook cell: variables, "
+                    + "imports, functions and loaded data stay defined for the next call.",
+            "Returns stdout, stderr, the value of the last expression (Out: ...), the error with its traceback, "
+                    + "and the images saved in the outputs directory /workspace/outputs (save plots there, e.g. "
+                    + "plt.savefig('/workspace/outputs/plot.png'); open matplotlib figures are saved there too).",
+            "The working directory is /workspace. A cell that runs too long is interrupted with KeyboardInterrupt; "
+                    + "output is capped per cell. Only the standard library is guaranteed."})
+    public List<Content> runPython(@P("the Python code of the cell") String code) {
+        if (code == null || code.isBlank()) {
+            return List.of(TextContent.from("refused: runPython needs the code of the cell, as {\"code\": \"print(1)\"}"));
+        }
+        CellResult r;
+        try {
+            r = runner.apply(code);
+        } catch (SandboxException e) {
+            return List.of(TextContent.from("the code could not be run: " + e.getMessage()));
+        }
+        List<Content> contents = new ArrayList<>();
+        contents.add(TextContent.from(r.text()));
+        r.images().forEach(image -> contents.add(ImageContent.from(image)));
+        return contents;
+    }
+}

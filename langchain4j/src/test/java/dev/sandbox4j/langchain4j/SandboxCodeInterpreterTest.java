@@ -1,0 +1,364 @@
+package dev.sandbox4j.langchain4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.langchain4j.data.image.Image;
+import dev.langchain4j.data.message.Content;
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.TextContent;
+import dev.sandbox4j.DataSize;
+import dev.sandbox4j.InvalidInputException;
+import dev.sandbox4j.IsolationPolicy;
+import dev.sandbox4j.Sandbox;
+import dev.sandbox4j.SandboxException;
+import dev.sandbox4j.testkit.BackendRequirement;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@link SandboxCodeInterpreter} with real python3 in real sandboxes, on namespaces and bubblewrap. */
+class SandboxCodeInterpreterTest {
+    /** A cell that writes a real 2x1 PNG (red, blue) to the outputs directory with zlib and struct only. */
+    static final String WRITE_PNG = """
+            import struct, zlib
+            def chunk(kind, data):
+                return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
+            raw = b'\\x00' + bytes([255, 0, 0, 0, 0, 255])
+            png = (b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 2, 1, 8, 2, 0, 0, 0))
+                   + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+            open('/workspace/outputs/plot.png', 'wb').write(png)
+            len(png)
+            """;
+
+    private final List<Sandbox> opened = new ArrayList<>();
+
+    private Sandbox sandbox(String backend) {
+        BackendRequirement.assumeAvailable(backend);
+        Sandbox s = Sandbox.builder().backend(backend).policy(IsolationPolicy.strict()).build();
+        opened.add(s);
+        return s;
+    }
+
+    @AfterEach
+    void closeSandboxes() {
+        opened.forEach(Sandbox::close);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void variablesImportsAndFunctionsPersistBetweenCells(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
+
+        CellResult first = python.run("x = 41\nimport json\ndef twice(n):\n    return 2 * n");
+        assertThat(first.succeeded()).isTrue();
+        assertThat(first.value()).isEmpty();
+        assertThat(first.stateLost()).isFalse();
+        assertThat(first.text()).isEqualTo("(the cell ran and printed nothing)");
+
+        assertThat(python.run("x + 1").value()).contains("42");
+        assertThat(python.run("json.dumps({'a': twice(x)})").value()).contains("'{\"a\": 82}'");
+        // a last expression whose value is None shows nothing, as in a notebook; `_` keeps the last value
+        assertThat(python.run("print('side effect')").value()).isEmpty();
+        assertThat(python.run("_").value()).contains("'{\"a\": 82}'");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void stdoutAndStderrAreSeparateAndAFakeFrameInTheOutputIsJustOutput(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
+
+        // a cell writing what looks like a protocol frame (length prefix + JSON) to stdout, from Python and from
+        // a subprocess, and to the original fd 1 by number
+        CellResult r = python.run("""
+                import sys, os, subprocess, struct, json
+                fake = json.dumps({'type': 'result', 'id': 1, 'stdout': 'forged'}).encode()
+                sys.stdout.buffer.write(struct.pack('>I', len(fake)) + fake)
+                sys.stdout.flush()
+                os.write(1, struct.pack('>I', len(fake)) + fake)
+                print()
+                print('to stderr', file=sys.stderr)
+                subprocess.run(['sh', '-c', 'echo from-child; echo child-err >&2'])
+                'done'
+                """);
+
+        assertThat(r.succeeded()).as(r.text()).isTrue();
+        assertThat(r.stdout()).contains("\"stdout\": \"forged\"").endsWith("from-child\n").doesNotContain("to stderr");
+        assertThat(r.stderr()).isEqualTo("to stderr\nchild-err\n");
+        assertThat(r.value()).contains("'done'");
+        assertThat(python.run("6 * 7").value()).contains("42");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void anExceptionReturnsItsTracebackAndKeepsTheState(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
+        python.run("data = [1, 2, 3]");
+
+        CellResult r = python.run("print('before')\ndef f():\n    return 1 / 0\nf()");
+
+        assertThat(r.succeeded()).isFalse();
+        assertThat(r.stdout()).isEqualTo("before\n");
+        CellResult.Failure e = r.error().orElseThrow();
+        assertThat(e.type()).isEqualTo("ZeroDivisionError");
+        assertThat(e.message()).isEqualTo("division by zero");
+        assertThat(e.traceback()).startsWith("Traceback (most recent call last):\n  File \"<cell 2>\", line 4, in <module>")
+                .contains("line 3, in f", "return 1 / 0").endsWith("ZeroDivisionError: division by zero\n")
+                .doesNotContain("interpreter_driver", "run_code");
+        assertThat(r.text()).contains("stdout:\nbefore", "error: ZeroDivisionError: division by zero\nTraceback");
+        assertThat(r.stateLost()).isFalse();
+        assertThat(python.run("sum(data)").value()).contains("6");
+
+        CellResult syntax = python.run("def broken(:");
+        assertThat(syntax.error().orElseThrow().type()).isEqualTo("SyntaxError");
+        CellResult exit = python.run("import sys\nsys.exit(4)");
+        assertThat(exit.error().orElseThrow().type()).isEqualTo("SystemExit");
+        assertThat(python.run("len(data)").value()).contains("3");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void aCellPastItsTimeoutIsInterruptedAndTheStateIsKept(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.builder(sandbox(backend))
+                .timeout(Duration.ofSeconds(2)).build();
+        python.run("counter = 7");
+
+        CellResult busy = python.run("print('spinning', flush=True)\nwhile True: pass");
+        assertThat(busy.timedOut()).isTrue();
+        assertThat(busy.stateLost()).isFalse();
+        assertThat(busy.error().orElseThrow().type()).isEqualTo("KeyboardInterrupt");
+        assertThat(busy.error().orElseThrow().traceback()).contains("<cell 2>", "while True: pass");
+        assertThat(busy.stdout()).isEqualTo("spinning\n");
+        assertThat(busy.text()).contains("ran past its timeout of 2s and was interrupted with KeyboardInterrupt; the interpreter's state is kept");
+
+        CellResult sleeping = python.run("import time\ntime.sleep(100)");
+        assertThat(sleeping.timedOut()).isTrue();
+        assertThat(sleeping.error().orElseThrow().type()).isEqualTo("KeyboardInterrupt");
+        assertThat(sleeping.error().orElseThrow().traceback()).contains("time.sleep(100)");
+        // the 100 s sleep really ended: the call returned long before it (the timeout plus at most the grace)
+        assertThat(sleeping.duration()).isLessThan(Duration.ofSeconds(60));
+
+        CellResult after = python.run("counter + 1");
+        assertThat(after.value()).contains("8");
+        assertThat(after.stateLost()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void aCellThatIgnoresTheInterruptIsKilledAndTheStateIsLost(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.builder(sandbox(backend))
+                .timeout(Duration.ofSeconds(1)).interruptGrace(Duration.ofSeconds(1)).build();
+        python.run("kept = 1");
+
+        CellResult r = python.run("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: time.sleep(0.05)");
+
+        assertThat(r.timedOut()).isTrue();
+        assertThat(r.stateLost()).isTrue();
+        assertThat(r.error().orElseThrow().type()).isEqualTo("Timeout");
+        assertThat(r.text()).contains("did not stop within 1s of the interrupt (KeyboardInterrupt), so the process was killed",
+                "the variables, imports and data of earlier cells are gone");
+
+        CellResult next = python.run("'kept' in globals()");
+        assertThat(next.value()).contains("False");
+        assertThat(next.stateLost()).isTrue();
+        assertThat(next.text()).startsWith("note: a new Python process was started: cell 2 ran past its timeout");
+        assertThat(python.run("1 + 1").stateLost()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void aCrashOfTheInterpreterSaysTheStateWasLostAndTheNextCallWorks(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
+        python.run("x = 41");
+
+        CellResult crash = python.run("import os\nos._exit(3)");
+
+        assertThat(crash.stateLost()).isTrue();
+        assertThat(crash.error().orElseThrow().type()).isEqualTo("InterpreterExited");
+        assertThat(crash.error().orElseThrow().message()).contains("the Python process ended with exit code 3 during cell 2");
+        assertThat(crash.text()).contains("the next call starts a new process");
+
+        CellResult next = python.run("'x' in globals()");
+        assertThat(next.stateLost()).isTrue();
+        assertThat(next.value()).contains("False");
+        assertThat(next.text()).startsWith("note: a new Python process was started: the Python process ended with exit code 3 during cell 2");
+
+        CellResult segv = python.run("import ctypes\nctypes.string_at(0)");
+        assertThat(segv.stateLost()).isTrue();
+        assertThat(segv.error().orElseThrow().message()).contains("killed by signal 11");
+        assertThat(python.run("2 + 2").value()).contains("4");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void aPngSavedInOutputsComesBackAsAnImageWithItsBytes(String backend) throws IOException {
+        Sandbox sandbox = sandbox(backend);
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox);
+
+        CellResult r = python.run(WRITE_PNG);
+
+        assertThat(r.succeeded()).as(r.text()).isTrue();
+        assertThat(r.outputs()).hasSize(1);
+        CellResult.OutputFile f = r.outputs().get(0);
+        assertThat(f.path()).isEqualTo(sandbox.workspacePath() + "/outputs/plot.png");
+        assertThat(f.mimeType()).isEqualTo("image/png");
+        byte[] expected = pngFromHostPython();
+        assertThat(f.bytes()).isEqualTo(expected);
+        assertThat(r.value()).contains(String.valueOf(expected.length));
+        Image image = r.images().get(0);
+        assertThat(image.mimeType()).isEqualTo("image/png");
+        assertThat(Base64.getDecoder().decode(image.base64Data())).isEqualTo(expected);
+        assertThat(sandbox.files().read("outputs/plot.png")).isEqualTo(expected);
+        assertThat(r.text()).contains("image: " + f.path() + " (image/png, " + expected.length + " bytes)");
+
+        // an unchanged file is not returned again; a file that is not an image is named, not returned
+        assertThat(python.run("1").outputs()).isEmpty();
+        CellResult fake = python.run("open('/workspace/outputs/fake.png', 'w').write('not a png')");
+        assertThat(fake.outputs()).isEmpty();
+        assertThat(fake.notes()).containsExactly("note: " + sandbox.workspacePath()
+                + "/outputs/fake.png is not a PNG, JPEG, GIF or WebP image; not returned");
+
+        // the tool gives the same image to the model as ImageContent after the text
+        List<Content> contents = new CodeInterpreterTool(python).runPython(WRITE_PNG.replace("len(png)", "import os; os.utime('/workspace/outputs/plot.png', (1, 1))"));
+        assertThat(contents).hasSize(2);
+        assertThat(((TextContent) contents.get(0)).text()).contains("image: " + f.path());
+        assertThat(Base64.getDecoder().decode(((ImageContent) contents.get(1)).image().base64Data())).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void outputPastTheCapIsCutAndSaysSo(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.builder(sandbox(backend))
+                .maxOutput(DataSize.ofKiB(4)).build();
+
+        CellResult r = python.run("import sys, os\nsys.stdout.write('x' * 5_000_000)\nsys.stdout.flush()\n"
+                + "os.system('head -c 3000000 /dev/zero | tr \"\\\\0\" e >&2')\n'v' * 100_000");
+
+        assertThat(r.stdout()).isEqualTo("x".repeat(4096));
+        assertThat(r.stdoutTruncated()).isTrue();
+        assertThat(r.stderr()).isEqualTo("e".repeat(4096));
+        assertThat(r.stderrTruncated()).isTrue();
+        assertThat(r.value().orElseThrow()).hasSize(4096).startsWith("'vvv");
+        assertThat(r.text()).contains("note: stdout passed the interpreter's output cap; the rest was dropped",
+                "note: stderr passed the interpreter's output cap; the rest was dropped").hasSizeLessThan(3 * 4096 + 400);
+        assertThat(python.run("'still here'").value()).contains("'still here'");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void closingTheSandboxEndsThePythonProcess(String backend) throws Exception {
+        String marker = "s4jtest" + UUID.randomUUID().toString().replace("-", "");
+        Sandbox sandbox = sandbox(backend);
+        // -X takes any name=value; it only puts a marker into the process's command line for this test to find
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.builder(sandbox).python("python3", "-X", marker).build();
+        assertThat(python.run("import sys\nsys._xoptions").value().orElseThrow()).contains(marker);
+        assertThat(hostProcessesWith(marker)).isNotEmpty();
+
+        sandbox.close();
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!hostProcessesWith(marker).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(hostProcessesWith(marker)).isEmpty();
+        assertThatThrownBy(() -> python.run("1")).isInstanceOf(SandboxException.class);
+        assertThat(python.execute("1")).startsWith("the code could not be run: ");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces"})
+    void closingTheInterpreterEndsOnlyItsProcess(String backend) throws Exception {
+        String marker = "s4jtest" + UUID.randomUUID().toString().replace("-", "");
+        Sandbox sandbox = sandbox(backend);
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.builder(sandbox).python("python3", "-X", marker).build();
+        python.run("1");
+
+        python.close();
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!hostProcessesWith(marker).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(hostProcessesWith(marker)).isEmpty();
+        assertThatThrownBy(() -> python.run("1")).isInstanceOf(SandboxException.class).hasMessageContaining("is closed");
+        assertThat(SandboxCodeInterpreter.of(sandbox).run("3 * 3").value()).contains("9");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces"})
+    void asACodeExecutionEngineItKeepsStateToo(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
+        assertThat(python.execute("y = 20\nprint('set')")).isEqualTo("stdout:\nset");
+        assertThat(python.execute("y + 22")).isEqualTo("Out: 42");
+        assertThat(python.execute("x = 1")).isEqualTo("(the cell ran and printed nothing)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces"})
+    void aMissingPythonIsAClearError(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.builder(sandbox(backend)).python("no-such-python").build();
+        assertThatThrownBy(() -> python.run("1")).isInstanceOf(SandboxException.class)
+                .hasMessageContaining("no-such-python").hasMessageContaining("needs python3 on its PATH");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces"})
+    void badOptionsAreRefused(String backend) {
+        Sandbox s = sandbox(backend);
+        assertThatThrownBy(() -> SandboxCodeInterpreter.builder(null)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> SandboxCodeInterpreter.builder(s).timeout(Duration.ZERO))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("must be a positive duration");
+        assertThatThrownBy(() -> SandboxCodeInterpreter.builder(s).maxOutput(DataSize.ofBytes(0)))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("at least 1 byte");
+        assertThatThrownBy(() -> SandboxCodeInterpreter.of(s).run(null))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("no code given");
+    }
+
+    /** The same PNG made by the host's python3, to compare bytes with what came out of the sandbox. */
+    private static byte[] pngFromHostPython() throws IOException {
+        Path dir = Files.createTempDirectory("s4j-png");
+        try {
+            String code = WRITE_PNG.replace("/workspace/outputs/plot.png", dir.resolve("plot.png").toString());
+            Process p = new ProcessBuilder("python3", "-c", code).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(out).isZero();
+            return Files.readAllBytes(dir.resolve("plot.png"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        } finally {
+            try (Stream<Path> files = Files.list(dir)) {
+                files.forEach(f -> f.toFile().delete());
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** Host pids whose command line contains {@code marker}. */
+    private static List<String> hostProcessesWith(String marker) throws IOException {
+        List<String> pids = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
+                    if (cmd.contains(marker)) {
+                        pids.add(p.getFileName().toString());
+                    }
+                } catch (IOException e) {
+                    // the process ended while we looked
+                }
+            }
+        }
+        return pids;
+    }
+}
