@@ -2,17 +2,22 @@ package dev.sandbox4j.langchain4j;
 
 import dev.langchain4j.agent.tool.P;
 import dev.langchain4j.agent.tool.Tool;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.agent.tool.ToolSpecifications;
 import dev.langchain4j.data.message.Content;
 import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.service.tool.DefaultToolExecutor;
+import dev.langchain4j.service.tool.ToolProviderResult;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.SandboxException;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
 /**
- * The {@link SandboxCodeInterpreter} as a LangChain4j tool, {@code runPython}: give an instance to
+ * The {@link SandboxCodeInterpreter} as a LangChain4j tool, {@code run_python}: give an instance to
  * {@code AiServices.builder(...).tools(...)}. The tool returns LangChain4j content: the cell's
  * {@link CellResult#text() text} first, then every image the cell saved as {@link ImageContent}, which
  * LangChain4j 1.19 passes on to a multimodal model in the tool result (a text-only model gets the text,
@@ -32,6 +37,9 @@ import java.util.function.Function;
  * }</pre>
  */
 public final class CodeInterpreterTool {
+    private static final Method RUN_PYTHON = runPythonMethod();
+    private static final ToolSpecification SPEC = ToolSpecifications.toolSpecificationFrom(RUN_PYTHON);
+
     private final Function<String, CellResult> runner;
 
     /** The tool over one interpreter; the caller keeps it (and its sandbox) and closes it. */
@@ -47,7 +55,20 @@ public final class CodeInterpreterTool {
         this.runner = runner;
     }
 
-    @Tool(name = "runPython", value = {
+    /** Adds {@code run_python}, running its cells with {@code runner}, to a tool provider's result. */
+    static void addTo(ToolProviderResult.Builder result, Function<String, CellResult> runner) {
+        result.add(SPEC, new DefaultToolExecutor(new CodeInterpreterTool(runner), RUN_PYTHON));
+    }
+
+    private static Method runPythonMethod() {
+        try {
+            return CodeInterpreterTool.class.getMethod("runPython", String.class);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Tool(name = "run_python", value = {
             "Runs Python 3 code in a persistent interpreter inside a sandbox, like a notebook cell: variables, "
                     + "imports, functions and loaded data stay defined for the next call.",
             "Returns stdout, stderr, the value of the last expression (Out: ...), the error with its traceback, "
@@ -55,9 +76,9 @@ public final class CodeInterpreterTool {
                     + "plt.savefig('/workspace/outputs/plot.png'); open matplotlib figures are saved there too).",
             "The working directory is /workspace. A cell that runs too long is interrupted with KeyboardInterrupt; "
                     + "output is capped per cell. Only the standard library is guaranteed."})
-    public List<Content> runPython(@P("the Python code of the cell") String code) {
+    public List<Content> runPython(@P(name = "code", value = "the Python code of the cell") String code) {
         if (code == null || code.isBlank()) {
-            return List.of(TextContent.from("refused: runPython needs the code of the cell, as {\"code\": \"print(1)\"}"));
+            return List.of(TextContent.from("refused: run_python needs the code of the cell, as {\"code\": \"print(1)\"}"));
         }
         CellResult r;
         try {
