@@ -70,6 +70,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class SandboxCodeInterpreter implements CodeExecutionEngine, AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.sandbox4j.langchain4j");
+    /** The driver refuses a request frame over 64 MiB; a character is at most 6 bytes of JSON-escaped text. */
+    private static final int MAX_CODE_CHARS = 8 * 1024 * 1024;
 
     private final Sandbox sandbox;
     private final List<String> python;
@@ -142,6 +144,10 @@ public final class SandboxCodeInterpreter implements CodeExecutionEngine, AutoCl
         if (code == null) {
             throw new InvalidInputException("SandboxCodeInterpreter.run: no code given; pass the cell's Python source");
         }
+        if (code.length() > MAX_CODE_CHARS) {
+            throw new InvalidInputException("SandboxCodeInterpreter.run: the cell has " + code.length()
+                    + " characters, more than " + MAX_CODE_CHARS + "; write large data to a file in the workspace and read it in the cell");
+        }
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new InvalidInputException("SandboxCodeInterpreter.run: timeout " + timeout + " must be a positive duration (e.g. Duration.ofSeconds(30))");
         }
@@ -168,7 +174,7 @@ public final class SandboxCodeInterpreter implements CodeExecutionEngine, AutoCl
                 notes.add("note: a new Python process was started: " + lostReason.get()
                         + "; the variables, imports and data of earlier cells are gone");
             }
-            p = PythonProcess.start(sandbox, python, outputsDir, startTimeout);
+            p = PythonProcess.start(sandbox, python, outputsDir, startTimeout, maxOutput);
             lostReason = Optional.empty();
             process = p;
             requireOpen();

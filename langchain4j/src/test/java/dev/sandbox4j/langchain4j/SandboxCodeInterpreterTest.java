@@ -101,6 +101,34 @@ class SandboxCodeInterpreterTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void forgedFramesOnTheProtocolDescriptorCannotFakeAResultOrFillTheJvm(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
+        python.run("secret = 'kept'");
+
+        // the cell finds the driver's protocol descriptor and floods it with well-formed replies to other cells
+        CellResult flood = python.run("""
+                import sys
+                driver = sys.modules['__main__']
+                for i in range(20000):
+                    driver.send({'type': 'result', 'id': 10**6 + i, 'stdout': 'forged', 'stderr': '', 'value': 'forged',
+                                 'error': None, 'outputs': []})
+                'real'
+                """);
+        assertThat(flood.value()).contains("'real'");
+        assertThat(flood.stdout()).isEmpty();
+        assertThat(python.run("secret").value()).contains("'kept'");
+
+        // garbage that breaks the framing ends the process: the result says the state was lost, the next call works
+        CellResult broken = python.run("import os, sys\nos.write(sys.modules['__main__'].PROTO_OUT, b'\\xff\\xff\\xff\\xffjunk')\n"
+                + "import time\ntime.sleep(30)");
+        assertThat(broken.stateLost()).isTrue();
+        assertThat(broken.error().orElseThrow().type()).isEqualTo("InterpreterExited");
+        assertThat(broken.error().orElseThrow().message()).contains("broken protocol stream: a frame of -1 bytes");
+        assertThat(python.run("'secret' in globals()").value()).contains("False");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
     void anExceptionReturnsItsTracebackAndKeepsTheState(String backend) {
         SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
         python.run("data = [1, 2, 3]");

@@ -39,8 +39,12 @@ public final class PythonProcess {
     private static final Duration LIFETIME = Duration.ofDays(3650);
     /** The protocol streams carry every cell of the driver's life; the cell's own cap is applied inside. */
     private static final DataSize STREAM_CAP = DataSize.ofBytes(Long.MAX_VALUE);
-    /** No reply is larger than two capped streams, a capped value and a traceback; anything past this is broken. */
-    private static final int MAX_FRAME = 256 * 1024 * 1024;
+    /**
+     * Frames not yet awaited that are kept; older ones are dropped. A real driver has at most one reply
+     * outstanding; more means a cell writes forged frames to the protocol descriptor, which must not fill
+     * the JVM's memory.
+     */
+    private static final int MAX_QUEUED = 16;
     private static final int STDERR_TAIL = 4096;
 
     /** What {@link #await} got: a reply frame, nothing within the time, or the end of the process. */
@@ -55,12 +59,15 @@ public final class PythonProcess {
 
     private final Execution execution;
     private final BlockingQueue<Optional<JsonNode>> frames = new LinkedBlockingQueue<>();
+    /** No reply is larger than this (see {@link #start}); a longer frame means the stream is not ours. */
+    private final long maxFrame;
     private final ByteArrayOutputStream stderrTail = new ByteArrayOutputStream();
     private final Object stdinLock = new Object();
     private final String pythonVersion;
 
-    private PythonProcess(Execution execution, Duration startTimeout, List<String> python) {
+    private PythonProcess(Execution execution, Duration startTimeout, List<String> python, long maxFrame) {
         this.execution = execution;
+        this.maxFrame = maxFrame;
         Thread reader = new Thread(this::readFrames, "sandbox4j-interpreter-reader");
         reader.setDaemon(true);
         reader.start();
@@ -80,11 +87,13 @@ public final class PythonProcess {
 
     /**
      * Starts the driver in {@code sandbox} with the workspace as working directory, and waits for its
-     * ready frame.
+     * ready frame. {@code maxOutput} is the cap per stream of a cell: it bounds the frames the process
+     * may send.
      *
      * @throws SandboxException when it cannot be started or does not answer within {@code startTimeout}
      */
-    public static PythonProcess start(Sandbox sandbox, List<String> python, String outputsDir, Duration startTimeout) {
+    public static PythonProcess start(Sandbox sandbox, List<String> python, String outputsDir, Duration startTimeout,
+                                      DataSize maxOutput) {
         List<String> argv = new ArrayList<>(python);
         argv.add("-c");
         argv.add(DRIVER);
@@ -98,7 +107,10 @@ public final class PythonProcess {
                 .env("MPLBACKEND", "Agg")
                 .timeout(LIFETIME)
                 .maxOutput(STREAM_CAP);
-        return new PythonProcess(sandbox.start(command), startTimeout, python);
+        // stdout, stderr, value and traceback, each at most maxOutput bytes or characters, JSON-escaped as
+        // ASCII (at most 12 bytes per character, a surrogate pair as two \\uXXXX), plus the output paths
+        long maxFrame = maxOutput.bytes() > Integer.MAX_VALUE ? Integer.MAX_VALUE : 4 * 12 * maxOutput.bytes() + 1024 * 1024;
+        return new PythonProcess(sandbox.start(command), startTimeout, python, maxFrame);
     }
 
     public String pythonVersion() {
@@ -179,11 +191,11 @@ public final class PythonProcess {
         }
     }
 
-    /** {@code " with exit code N"}, or {@code ""} when the end does not come within {@code wait}. */
+    /** {@code " with exit code N"} or {@code " (killed by signal N)"}, or {@code ""} when the end does not come within {@code wait}. */
     public String exitText(Duration wait) {
         try {
             ExecResult r = execution.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
-            return r.signal().isPresent() ? " killed by signal " + r.signal().getAsInt()
+            return r.signal().isPresent() ? " (killed by signal " + r.signal().getAsInt() + ")"
                     : " with exit code " + r.exitCode();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -204,7 +216,7 @@ public final class PythonProcess {
         try (DataInputStream in = new DataInputStream(execution.stdout())) {
             while (true) {
                 int length = in.readInt();
-                if (length < 0 || length > MAX_FRAME) {
+                if (length < 0 || length > maxFrame) {
                     // not our framing: something wrote to the protocol fd; the process cannot be trusted on
                     throw new IOException("a frame of " + length + " bytes");
                 }
@@ -212,7 +224,7 @@ public final class PythonProcess {
                 if (body.length < length) {
                     break;
                 }
-                frames.add(Optional.of(JSON.readTree(body)));
+                queue(Optional.of(JSON.readTree(body)));
             }
         } catch (EOFException e) {
             // the process ended
@@ -223,7 +235,15 @@ public final class PythonProcess {
             }
             execution.kill();
         }
-        frames.add(Optional.empty());
+        queue(Optional.empty());
+    }
+
+    /** Adds a frame, dropping the oldest beyond {@link #MAX_QUEUED}; only this reader thread adds. */
+    private void queue(Optional<JsonNode> frame) {
+        while (frames.size() >= MAX_QUEUED) {
+            frames.poll();
+        }
+        frames.add(frame);
     }
 
     private void drainStderr() {
