@@ -22,6 +22,11 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -223,8 +228,47 @@ class SandboxCodeInterpreterTest {
 
         CellResult segv = python.run("import ctypes\nctypes.string_at(0)");
         assertThat(segv.stateLost()).isTrue();
-        assertThat(segv.error().orElseThrow().message()).contains("killed by signal 11");
+        assertThat(segv.error().orElseThrow().message()).contains("(killed by signal 11, SIGSEGV: a crash) during cell 4");
         assertThat(python.run("2 + 2").value()).contains("4");
+
+        // past the policy's memory limit (512 MiB for strict)
+        CellResult oom = python.run("blocks = []\nwhile True: blocks.append(b'x' * (64 * 1024 * 1024))");
+        assertThat(oom.stateLost()).isTrue();
+        assertThat(oom.error().orElseThrow().message())
+                .contains("the Python process ended (killed by signal 9: the sandbox's memory limit, or the sandbox was closed)");
+        assertThat(python.run("3 + 3").value()).contains("6");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces"})
+    void callsFromSeveralThreadsAreSerialized(String backend) throws Exception {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
+        python.run("import time\nn = 0");
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            // a read-modify-write with a pause inside: two cells at once would lose an increment
+            List<Callable<CellResult>> jobs = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                jobs.add(() -> python.run("v = n\ntime.sleep(0.05)\nn = v + 1\nn"));
+            }
+            List<String> values = new ArrayList<>();
+            for (Future<CellResult> f : pool.invokeAll(jobs, 120, TimeUnit.SECONDS)) {
+                values.add(f.get().value().orElseThrow());
+            }
+            assertThat(values).containsExactlyInAnyOrder("1", "2", "3", "4", "5", "6", "7", "8");
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(python.run("n").value()).contains("8");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void aProcessStartedInOneCellIsStillRunningInTheNext(String backend) {
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox(backend));
+        python.run("import subprocess\nchild = subprocess.Popen(['sleep', '300'])");
+        assertThat(python.run("child.poll() is None").value()).contains("True");
+        assertThat(python.run("child.kill(); child.wait()").value()).contains("-9");
     }
 
     @ParameterizedTest
@@ -280,6 +324,11 @@ class SandboxCodeInterpreterTest {
         assertThat(r.text()).contains("note: stdout passed the interpreter's output cap; the rest was dropped",
                 "note: stderr passed the interpreter's output cap; the rest was dropped").hasSizeLessThan(3 * 4096 + 400);
         assertThat(python.run("'still here'").value()).contains("'still here'");
+
+        // the documented default is 32 KiB per stream
+        CellResult byDefault = SandboxCodeInterpreter.of(python.sandbox()).run("print('y' * 40_000)");
+        assertThat(byDefault.stdout()).isEqualTo("y".repeat(32 * 1024));
+        assertThat(byDefault.stdoutTruncated()).isTrue();
     }
 
     @ParameterizedTest

@@ -195,7 +195,7 @@ public final class PythonProcess {
     public String exitText(Duration wait) {
         try {
             ExecResult r = execution.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
-            return r.signal().isPresent() ? " (killed by signal " + r.signal().getAsInt() + ")"
+            return r.signal().isPresent() ? " (killed by signal " + r.signal().getAsInt() + signalHint(r.signal().getAsInt()) + ")"
                     : " with exit code " + r.exitCode();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -203,6 +203,17 @@ public final class PythonProcess {
         } catch (Exception e) {
             return "";
         }
+    }
+
+    private static String signalHint(int signal) {
+        return switch (signal) {
+            // the kernel's OOM killer sends SIGKILL when the cgroup's memory.max is reached
+            case 9 -> ": the sandbox's memory limit, or the sandbox was closed";
+            case 11 -> ", SIGSEGV: a crash";
+            case 6 -> ", SIGABRT: it aborted";
+            case 31 -> ", SIGSYS: the sandbox's policy forbids a system call it made";
+            default -> "";
+        };
     }
 
     /** The last few KiB the driver wrote to its own stderr (its crash messages). */
