@@ -13,12 +13,15 @@ import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
 import dev.sandbox4j.SandboxException;
 import dev.sandbox4j.testkit.BackendRequirement;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
@@ -28,20 +31,26 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link SandboxCodeInterpreter} with real python3 in real sandboxes, on namespaces and bubblewrap. */
 class SandboxCodeInterpreterTest {
-    /** A cell that writes a real 2x1 PNG (red, blue) to the outputs directory with zlib and struct only. */
+    /**
+     * A cell that writes a real 2x1 PNG (red, blue) to the outputs directory with zlib and struct only; level 0
+     * (stored) deflate, so the bytes do not depend on the zlib version and {@link #expectedPng()} can match them.
+     */
     static final String WRITE_PNG = """
             import struct, zlib
             def chunk(kind, data):
                 return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
             raw = b'\\x00' + bytes([255, 0, 0, 0, 0, 255])
             png = (b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 2, 1, 8, 2, 0, 0, 0))
-                   + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+                   + chunk(b'IDAT', zlib.compress(raw, 0)) + chunk(b'IEND', b''))
             open('/workspace/outputs/plot.png', 'wb').write(png)
             len(png)
             """;
@@ -284,7 +293,7 @@ class SandboxCodeInterpreterTest {
         CellResult.OutputFile f = r.outputs().get(0);
         assertThat(f.path()).isEqualTo(sandbox.workspacePath() + "/outputs/plot.png");
         assertThat(f.mimeType()).isEqualTo("image/png");
-        byte[] expected = pngFromHostPython();
+        byte[] expected = expectedPng();
         assertThat(f.bytes()).isEqualTo(expected);
         assertThat(r.value()).contains(String.valueOf(expected.length));
         Image image = r.images().get(0);
@@ -305,6 +314,28 @@ class SandboxCodeInterpreterTest {
         assertThat(contents).hasSize(2);
         assertThat(((TextContent) contents.get(0)).text()).contains("image: " + f.path());
         assertThat(Base64.getDecoder().decode(((ImageContent) contents.get(1)).image().base64Data())).isEqualTo(expected);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"namespaces", "bubblewrap"})
+    void aMatplotlibFigureLeftOpenComesBackAsAPng(String backend) {
+        Sandbox sandbox = sandbox(backend);
+        SandboxCodeInterpreter python = SandboxCodeInterpreter.of(sandbox);
+        Assumptions.assumeTrue(python.run("import importlib.util\nimportlib.util.find_spec('matplotlib') is not None")
+                .value().orElseThrow().equals("True"), "the sandbox's python3 has no matplotlib");
+
+        CellResult r = python.run("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [1, 4, 9])\nplt.title('squares')\n"
+                + "import matplotlib\nmatplotlib.get_backend()");
+
+        assertThat(r.succeeded()).as(r.text()).isTrue();
+        assertThat(r.value()).contains("'agg'");
+        assertThat(r.outputs()).hasSize(1);
+        CellResult.OutputFile f = r.outputs().get(0);
+        assertThat(f.path()).isEqualTo(sandbox.workspacePath() + "/outputs/figure-2-1.png");
+        assertThat(f.mimeType()).isEqualTo("image/png");
+        assertThat(f.bytes()).hasSizeGreaterThan(1000).isEqualTo(sandbox.files().read("outputs/figure-2-1.png"));
+        // the figure was closed after it was saved: the next cell returns no image
+        assertThat(python.run("plt.get_fignums()").value()).contains("[]");
     }
 
     @ParameterizedTest
@@ -401,24 +432,31 @@ class SandboxCodeInterpreterTest {
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("no code given");
     }
 
-    /** The same PNG made by the host's python3, to compare bytes with what came out of the sandbox. */
-    private static byte[] pngFromHostPython() throws IOException {
-        Path dir = Files.createTempDirectory("s4j-png");
-        try {
-            String code = WRITE_PNG.replace("/workspace/outputs/plot.png", dir.resolve("plot.png").toString());
-            Process p = new ProcessBuilder("python3", "-c", code).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor()).as(out).isZero();
-            return Files.readAllBytes(dir.resolve("plot.png"));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        } finally {
-            try (Stream<Path> files = Files.list(dir)) {
-                files.forEach(f -> f.toFile().delete());
-            }
-            Files.deleteIfExists(dir);
-        }
+    /** The PNG of {@link #WRITE_PNG}, made here in Java from the PNG specification. */
+    static byte[] expectedPng() {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        png.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        chunk(png, "IHDR", ByteBuffer.allocate(13).putInt(2).putInt(1).put(new byte[] {8, 2, 0, 0, 0}).array());
+        Deflater stored = new Deflater(0);
+        stored.setInput(new byte[] {0, (byte) 255, 0, 0, 0, 0, (byte) 255});
+        stored.finish();
+        byte[] buf = new byte[256];
+        int n = stored.deflate(buf);
+        stored.end();
+        chunk(png, "IDAT", Arrays.copyOf(buf, n));
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    private static void chunk(ByteArrayOutputStream png, String kind, byte[] data) {
+        byte[] type = kind.getBytes(StandardCharsets.US_ASCII);
+        CRC32 crc = new CRC32();
+        crc.update(type);
+        crc.update(data);
+        png.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
+        png.writeBytes(type);
+        png.writeBytes(data);
+        png.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
     /** Host pids whose command line contains {@code marker}. */

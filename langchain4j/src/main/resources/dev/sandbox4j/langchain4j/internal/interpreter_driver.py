@@ -237,7 +237,20 @@ def run_cell(msg):
           "outputs": outputs})
 
 
+def prepare_matplotlib():
+    # Debian's matplotlib reads its defaults only from /etc/matplotlibrc (its patch drops the mpl-data
+    # fallback), and a sandbox's /etc need not carry that file; Debian ships the same file in mpl-data
+    debian_rc = "/usr/share/matplotlib/mpl-data/matplotlibrc"
+    if "MATPLOTLIBRC" not in os.environ and not os.path.exists("/etc/matplotlibrc") and os.path.isfile(debian_rc):
+        os.environ["MATPLOTLIBRC"] = debian_rc
+    # its font cache goes to a writable directory rather than a warning about an unwritable home
+    if "MPLCONFIGDIR" not in os.environ:
+        import tempfile
+        os.environ["MPLCONFIGDIR"] = os.path.join(tempfile.gettempdir(), "sandbox4j-matplotlib")
+
+
 def main():
+    prepare_matplotlib()
     try:
         os.makedirs(OUTPUTS, exist_ok=True)
     except OSError as e:
