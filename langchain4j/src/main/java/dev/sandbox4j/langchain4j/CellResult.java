@@ -21,7 +21,7 @@ import java.util.Optional;
  *                        timeout, {@code SystemExit} after {@code exit()}; {@code InterpreterExited} when
  *                        the Python process itself ended)
  * @param outputs         the image files the cell created or changed in the outputs directory (a
- *                        matplotlib figure left open is saved there too), oldest name first
+ *                        matplotlib figure left open is saved there too), in path order
  * @param timedOut        the cell ran past its timeout and was interrupted (or, failing that, killed)
  * @param stateLost       the variables, imports and loaded data of earlier cells are gone: the process
  *                        ended during this cell, or had ended before it and this cell ran in a new one

@@ -5,24 +5,22 @@ import dev.langchain4j.agent.tool.Tool;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.agent.tool.ToolSpecifications;
 import dev.langchain4j.data.message.Content;
-import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.message.TextContent;
-import dev.langchain4j.service.tool.DefaultToolExecutor;
+import dev.langchain4j.service.tool.ToolExecutor;
 import dev.langchain4j.service.tool.ToolProviderResult;
 import dev.sandbox4j.InvalidInputException;
-import dev.sandbox4j.SandboxException;
+import dev.sandbox4j.langchain4j.internal.RunPythonExecutor;
 import java.lang.reflect.Method;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
 /**
  * The {@link SandboxCodeInterpreter} as a LangChain4j tool, {@code run_python}: give an instance to
  * {@code AiServices.builder(...).tools(...)}. The tool returns LangChain4j content: the cell's
- * {@link CellResult#text() text} first, then every image the cell saved as {@link ImageContent}, which
+ * {@link CellResult#text() text} first, then every image the cell saved as {@link dev.langchain4j.data.message.ImageContent}, which
  * LangChain4j 1.19 passes on to a multimodal model in the tool result (a text-only model gets the text,
  * which names each image file). What the code does and a sandbox that cannot run it are text for the model,
- * never an exception.
+ * never an exception. A {@code @Tool} method cannot mark its result as failed; {@link #executor()} can.
  *
  * <p>For one interpreter per conversation, use {@code SandboxToolProvider.builder().codeInterpreter(true)}
  * instead: it adds this tool, bound to each conversation's sandbox. Thread-safe (the interpreter serializes
@@ -57,7 +55,22 @@ public final class CodeInterpreterTool {
 
     /** Adds {@code run_python}, running its cells with {@code runner}, to a tool provider's result. */
     static void addTo(ToolProviderResult.Builder result, Function<String, CellResult> runner) {
-        result.add(SPEC, new DefaultToolExecutor(new CodeInterpreterTool(runner), RUN_PYTHON));
+        result.add(SPEC, new RunPythonExecutor(runner));
+    }
+
+    /** The specification of {@code run_python}, as LangChain4j derives it from {@link #runPython}. */
+    public static ToolSpecification specification() {
+        return SPEC;
+    }
+
+    /**
+     * An executor of {@code run_python} that marks a failed cell as an error in the tool result (an exception,
+     * a timeout, a crash, bad arguments) and gives {@code errorType}, {@code timedOut}, {@code stateLost},
+     * {@code images} and {@code durationMillis} as attributes, which the plain {@code @Tool} method cannot:
+     * {@code AiServices.builder(...).tools(Map.of(CodeInterpreterTool.specification(), tool.executor()))}.
+     */
+    public ToolExecutor executor() {
+        return new RunPythonExecutor(runner);
     }
 
     private static Method runPythonMethod() {
@@ -75,20 +88,12 @@ public final class CodeInterpreterTool {
                     + "and the images saved in the outputs directory /workspace/outputs (save plots there, e.g. "
                     + "plt.savefig('/workspace/outputs/plot.png'); open matplotlib figures are saved there too).",
             "The working directory is /workspace. A cell that runs too long is interrupted with KeyboardInterrupt; "
-                    + "output is capped per cell. Only the standard library is guaranteed."})
+                    + "output is capped per cell. Only the standard library is guaranteed; the sandbox has no "
+                    + "network unless its policy allows it."})
     public List<Content> runPython(@P(name = "code", value = "the Python code of the cell") String code) {
         if (code == null || code.isBlank()) {
             return List.of(TextContent.from("refused: run_python needs the code of the cell, as {\"code\": \"print(1)\"}"));
         }
-        CellResult r;
-        try {
-            r = runner.apply(code);
-        } catch (SandboxException e) {
-            return List.of(TextContent.from("the code could not be run: " + e.getMessage()));
-        }
-        List<Content> contents = new ArrayList<>();
-        contents.add(TextContent.from(r.text()));
-        r.images().forEach(image -> contents.add(ImageContent.from(image)));
-        return contents;
+        return RunPythonExecutor.contents(code, runner).resultContents();
     }
 }

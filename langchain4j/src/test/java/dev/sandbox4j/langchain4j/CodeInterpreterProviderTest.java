@@ -76,6 +76,14 @@ class CodeInterpreterProviderTest {
             assertThat(withImage.contents()).hasSize(2);
             byte[] bytes = Base64.getDecoder().decode(((ImageContent) withImage.contents().get(1)).image().base64Data());
             assertThat(bytes).isEqualTo(tools.sandbox("b").orElseThrow().files().read("outputs/plot.png"));
+            assertThat(withImage.isError()).isFalse();
+            assertThat(withImage.attributes()).containsEntry("images", 1).containsEntry("stateLost", false);
+
+            // a failed cell is marked as an error for the application, with the exception's type
+            assertThat(assistant.chat("b", "1 / 0")).contains("error: ZeroDivisionError: division by zero");
+            ToolExecutionResultMessage failed = (ToolExecutionResultMessage) last(model.requests.get(model.requests.size() - 1).messages());
+            assertThat(failed.isError()).isTrue();
+            assertThat(failed.attributes()).containsEntry("errorType", "ZeroDivisionError").containsEntry("timedOut", false);
 
             assertThat(hostProcessesWith(marker)).hasSizeGreaterThanOrEqualTo(2);
             tools.close("a");
