@@ -19,7 +19,8 @@ import java.util.Optional;
  *                        value is not {@code None}, as a notebook shows it (also kept in the variable {@code _})
  * @param error           the exception that ended the cell, if one did ({@code KeyboardInterrupt} after a
  *                        timeout, {@code SystemExit} after {@code exit()}; {@code InterpreterExited} when
- *                        the Python process itself ended)
+ *                        the Python process itself ended, {@code Closed} when the interpreter or its sandbox
+ *                        was closed, {@code Timeout} when it ignored the interrupt and was killed)
  * @param outputs         the image files the cell created or changed in the outputs directory (a
  *                        matplotlib figure left open is saved there too), in path order
  * @param timedOut        the cell ran past its timeout and was interrupted (or, failing that, killed)

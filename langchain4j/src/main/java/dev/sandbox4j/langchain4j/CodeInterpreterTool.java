@@ -5,7 +5,6 @@ import dev.langchain4j.agent.tool.Tool;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.agent.tool.ToolSpecifications;
 import dev.langchain4j.data.message.Content;
-import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.service.tool.ToolExecutor;
 import dev.langchain4j.service.tool.ToolProviderResult;
 import dev.sandbox4j.InvalidInputException;
@@ -65,8 +64,8 @@ public final class CodeInterpreterTool {
 
     /**
      * An executor of {@code run_python} that marks a failed cell as an error in the tool result (an exception,
-     * a timeout, a crash, bad arguments) and gives {@code errorType}, {@code timedOut}, {@code stateLost},
-     * {@code images} and {@code durationMillis} as attributes, which the plain {@code @Tool} method cannot:
+     * a timeout, a crash, bad arguments) with attributes ({@code failure}, {@code errorType}, {@code timedOut},
+     * {@code stateLost}, {@code images}, {@code durationMillis}), which the plain {@code @Tool} method cannot:
      * {@code AiServices.builder(...).tools(Map.of(CodeInterpreterTool.specification(), tool.executor()))}.
      */
     public ToolExecutor executor() {
@@ -91,9 +90,6 @@ public final class CodeInterpreterTool {
                     + "output is capped per cell. Only the standard library is guaranteed; the sandbox has no "
                     + "network unless its policy allows it."})
     public List<Content> runPython(@P(name = "code", value = "the Python code of the cell") String code) {
-        if (code == null || code.isBlank()) {
-            return List.of(TextContent.from("refused: run_python needs the code of the cell, as {\"code\": \"print(1)\"}"));
-        }
         return RunPythonExecutor.contents(code, runner).resultContents();
     }
 }

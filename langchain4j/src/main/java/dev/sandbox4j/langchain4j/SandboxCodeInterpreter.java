@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A stateful Python interpreter in a sandbox, as in a notebook: one {@code python3} process lives as long
@@ -69,7 +71,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * }</pre>
  */
 public final class SandboxCodeInterpreter implements CodeExecutionEngine, AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("dev.sandbox4j.langchain4j");
+    private static final Logger LOG = LoggerFactory.getLogger("dev.sandbox4j.langchain4j");
     /** The driver refuses a request frame over 64 MiB; a character is at most 6 bytes of JSON-escaped text. */
     private static final int MAX_CODE_CHARS = 8 * 1024 * 1024;
 
@@ -206,13 +208,19 @@ public final class SandboxCodeInterpreter implements CodeExecutionEngine, AutoCl
         }
         if (reply.ended()) {
             process = null;
+            String exit = p.exitText(Duration.ofSeconds(5));
+            // the core marks a sandbox closed before it kills what runs in it: checked after the end, this tells
+            // a close from a crash or the memory limit
+            boolean gone = closed || sandbox.isClosed();
             String why = closed ? "the interpreter was closed during cell " + id
-                    : "the Python process ended" + p.exitText(Duration.ofSeconds(5)) + " during cell " + id;
+                    : gone ? "the sandbox was closed during cell " + id
+                    : "the Python process ended" + exit + " during cell " + id;
             String diag = p.stderr().strip();
             lostReason = Optional.of(why);
             notes.add("note: " + why + "; the variables, imports and data of earlier cells are gone"
-                    + (closed ? "" : "; the next call starts a new process"));
-            return ended(notes, "InterpreterExited", why + (diag.isEmpty() ? "" : "; its stderr: " + diag), timedOut, t0);
+                    + (gone ? "" : "; the next call starts a new process"));
+            return ended(notes, gone ? "Closed" : "InterpreterExited",
+                    why + (gone || diag.isEmpty() ? "" : "; its stderr: " + diag), timedOut, t0);
         }
         return toResult(reply.frame().orElseThrow(), notes, timedOut, stateLost, t0);
     }
@@ -276,7 +284,7 @@ public final class SandboxCodeInterpreter implements CodeExecutionEngine, AutoCl
         PythonProcess p = process;
         if (p != null) {
             p.kill();
-            LOG.log(System.Logger.Level.DEBUG, "closed the Python interpreter in sandbox " + sandbox.id());
+            LOG.debug("closed the Python interpreter in sandbox {}", sandbox.id());
         }
     }
 

@@ -131,7 +131,8 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
     }
 
     /**
-     * The four tools, bound to the sandbox of the request's memory id (made when one of them first runs).
+     * The four tools (five with {@link Builder#codeInterpreter(boolean) run_python}), bound to the sandbox of
+     * the request's memory id (made when one of them first runs).
      * Each returns a {@code ToolExecutionResult} marked as an error when the call failed, with the
      * attributes of {@link ToolResultAttributes}.
      *

@@ -83,7 +83,8 @@ class CodeInterpreterProviderTest {
             assertThat(assistant.chat("b", "1 / 0")).contains("error: ZeroDivisionError: division by zero");
             ToolExecutionResultMessage failed = (ToolExecutionResultMessage) last(model.requests.get(model.requests.size() - 1).messages());
             assertThat(failed.isError()).isTrue();
-            assertThat(failed.attributes()).containsEntry("errorType", "ZeroDivisionError").containsEntry("timedOut", false);
+            assertThat(failed.attributes()).containsEntry("errorType", "ZeroDivisionError").containsEntry("timedOut", false)
+                    .containsEntry("failure", "exception");
 
             assertThat(hostProcessesWith(marker)).hasSizeGreaterThanOrEqualTo(2);
             tools.close("a");

@@ -26,6 +26,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -244,7 +245,7 @@ class SandboxCodeInterpreterTest {
         CellResult oom = python.run("blocks = []\nwhile True: blocks.append(b'x' * (64 * 1024 * 1024))");
         assertThat(oom.stateLost()).isTrue();
         assertThat(oom.error().orElseThrow().message())
-                .contains("the Python process ended (killed by signal 9: the sandbox's memory limit, or the sandbox was closed)");
+                .contains("the Python process ended (killed by signal 9: usually the sandbox's memory limit)");
         assertThat(python.run("3 + 3").value()).contains("6");
     }
 
@@ -371,9 +372,20 @@ class SandboxCodeInterpreterTest {
         SandboxCodeInterpreter python = SandboxCodeInterpreter.builder(sandbox).python("python3", "-X", marker).build();
         assertThat(python.run("import sys\nsys._xoptions").value().orElseThrow()).contains(marker);
         assertThat(hostProcessesWith(marker)).isNotEmpty();
+        CompletableFuture<CellResult> running = CompletableFuture.supplyAsync(() ->
+                python.run("open('/workspace/started', 'w').close()\nimport time\ntime.sleep(300)"));
+        long started = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!sandbox.files().exists("started") && System.nanoTime() < started) {
+            Thread.sleep(20);
+        }
 
         sandbox.close();
 
+        // the cell running at the close returns, and says why
+        CellResult r = running.get(60, TimeUnit.SECONDS);
+        assertThat(r.stateLost()).isTrue();
+        assertThat(r.error().orElseThrow().type()).isEqualTo("Closed");
+        assertThat(r.error().orElseThrow().message()).isEqualTo("the sandbox was closed during cell 2");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!hostProcessesWith(marker).isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(20);

@@ -208,7 +208,7 @@ public final class PythonProcess {
     private static String signalHint(int signal) {
         return switch (signal) {
             // the kernel's OOM killer sends SIGKILL when the cgroup's memory.max is reached
-            case 9 -> ": the sandbox's memory limit, or the sandbox was closed";
+            case 9 -> ": usually the sandbox's memory limit";
             case 11 -> ", SIGSEGV: a crash";
             case 6 -> ", SIGABRT: it aborted";
             case 31 -> ", SIGSYS: the sandbox's policy forbids a system call it made";

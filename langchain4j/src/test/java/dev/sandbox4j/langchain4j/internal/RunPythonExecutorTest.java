@@ -24,16 +24,14 @@ class RunPythonExecutorTest {
     void wrongArgumentsNameTheToolAndTheExpectedShape() {
         ToolExecutionResult wrongKey = call("{\"command\": \"ls\"}", NEVER);
         assertThat(wrongKey.isError()).isTrue();
-        assertThat(wrongKey.resultText()).isEqualTo("refused: run_python takes {\"code\": \"<python source>\"}, e.g. "
-                + "{\"code\": \"print(6 * 7)\"}; the arguments given were {\"command\": \"ls\"}");
+        assertThat(wrongKey.attributes()).containsEntry("failure", "arguments");
+        assertThat(wrongKey.resultText()).isEqualTo("refused: run_python: the arguments must be a JSON object "
+                + "{\"code\": \"...\"}; \"code\" is missing (sent: {\"command\": \"ls\"})");
 
-        ToolExecutionResult notJson = call("print(1)", NEVER);
-        assertThat(notJson.isError()).isTrue();
-        assertThat(notJson.resultText()).startsWith("refused: run_python takes a JSON object {\"code\": \"<python source>\"}")
-                .endsWith("not JSON: print(1)");
-
-        assertThat(call("{\"code\": 42}", NEVER).resultText()).startsWith("refused: run_python takes {\"code\"");
-        assertThat(call("{\"code\": \"  \"}", NEVER).isError()).isTrue();
+        assertThat(call("print(1)", NEVER).resultText()).startsWith("refused: run_python: the arguments must be a JSON object")
+                .contains("not valid JSON: print(1)");
+        assertThat(call("{\"code\": 42}", NEVER).resultText()).endsWith("\"code\" is a number, not a string");
+        assertThat(call("{\"code\": \"  \"}", NEVER).resultText()).endsWith("\"code\" is empty");
     }
 
     @Test
@@ -42,6 +40,7 @@ class RunPythonExecutorTest {
             throw new SandboxException("sandbox x is closed");
         });
         assertThat(r.isError()).isTrue();
+        assertThat(r.attributes()).containsEntry("failure", "error");
         assertThat(r.resultText()).isEqualTo("the code could not be run: sandbox x is closed");
     }
 }
