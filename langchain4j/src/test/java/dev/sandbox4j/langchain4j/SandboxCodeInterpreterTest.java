@@ -310,6 +310,17 @@ class SandboxCodeInterpreterTest {
         assertThat(fake.notes()).containsExactly("note: " + sandbox.workspacePath()
                 + "/outputs/fake.png is not a PNG, JPEG, GIF or WebP image; not returned");
 
+        // a symlink is never followed (the files API refuses it), and an image past the size cap is named, not read
+        CellResult link = python.run("import os\nos.symlink('/etc/passwd', '/workspace/outputs/passwd.png')");
+        assertThat(link.outputs()).isEmpty();
+        assertThat(link.notes()).singleElement().asString()
+                .startsWith("note: " + sandbox.workspacePath() + "/outputs/passwd.png not returned: ").contains("symlink");
+        CellResult big = SandboxCodeInterpreter.builder(sandbox).maxImageSize(DataSize.ofBytes(40)).build()
+                .run(WRITE_PNG.replace("plot.png", "big.png"));
+        assertThat(big.outputs()).isEmpty();
+        assertThat(big.notes()).singleElement().asString()
+                .startsWith("note: " + sandbox.workspacePath() + "/outputs/big.png not returned: ");
+
         // the tool gives the same image to the model as ImageContent after the text
         List<Content> contents = new CodeInterpreterTool(python).runPython(WRITE_PNG.replace("len(png)", "import os; os.utime('/workspace/outputs/plot.png', (1, 1))"));
         assertThat(contents).hasSize(2);
