@@ -11,6 +11,7 @@ import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
 import dev.sandbox4j.SandboxBuilder;
 import dev.sandbox4j.SandboxException;
+import dev.sandbox4j.langchain4j.internal.ConversationInterpreters;
 import dev.sandbox4j.langchain4j.internal.ConversationSandboxes;
 import dev.sandbox4j.langchain4j.internal.SetupFailures;
 import dev.sandbox4j.langchain4j.internal.ToolDescriptions;
@@ -93,11 +94,14 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
     private final ToolLimits limits;
     private final Optional<ViolationLog> violations;
     private final Map<String, ToolSpecification> specifications;
+    /** The code interpreter's tool, when the builder asked for it. */
+    private final Optional<ConversationInterpreters> interpreters;
 
     private SandboxToolProvider(Builder b, Optional<IsolationPolicy> policy) {
         this.limits = b.limits;
         this.violations = b.collectsViolations ? Optional.of(b.violations) : Optional.empty();
         this.specifications = specifications(policy, b.limits);
+        this.interpreters = b.interpreterFactory.map(ConversationInterpreters::new);
         Duration sweep = b.sweepInterval.orElse(b.idleTimeout.compareTo(Builder.MAX_DEFAULT_SWEEP) < 0
                 ? b.idleTimeout : Builder.MAX_DEFAULT_SWEEP);
         this.sandboxes = new ConversationSandboxes(b.factory, b.idleTimeout, sweep, b.nanoClock, b.failures);
@@ -127,7 +131,8 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
     }
 
     /**
-     * The four tools, bound to the sandbox of the request's memory id (made when one of them first runs).
+     * The four tools (five with {@link Builder#codeInterpreter(boolean) run_python}), bound to the sandbox of
+     * the request's memory id (made when one of them first runs).
      * Each returns a {@code ToolExecutionResult} marked as an error when the call failed, with the
      * attributes of {@link ToolResultAttributes}.
      *
@@ -146,6 +151,8 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
             ToolEntry entry = TOOLS.get(name);
             result.add(spec, new SandboxToolExecutor(name, entry.params(), args -> entry.run().apply(tools, args)));
         });
+        interpreters.ifPresent(i -> CodeInterpreterTool.addTo(result, code -> i.run(memoryId,
+                sandboxes.access(memoryId), sandboxes.openConversations(), code)));
         return result.build();
     }
 
@@ -166,6 +173,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
      * @return true when the conversation had an open sandbox
      */
     public boolean close(Object memoryId) {
+        interpreters.ifPresent(i -> i.close(memoryId));
         return sandboxes.close(memoryId);
     }
 
@@ -181,6 +189,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
     /** Stops the sweeper and closes every conversation's sandbox. Idempotent. */
     @Override
     public void close() {
+        interpreters.ifPresent(ConversationInterpreters::closeAll);
         sandboxes.close();
     }
 
@@ -198,6 +207,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
         private LongSupplier nanoClock = System::nanoTime;
         private boolean verifyOnBuild;
         private boolean collectsViolations;
+        private Optional<Function<Sandbox, SandboxCodeInterpreter>> interpreterFactory = Optional.empty();
 
         private Builder() {
         }
@@ -220,6 +230,26 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
             factory = memoryId -> configured.build();
             this.policy = Optional.of(policy);
             collectsViolations = true;
+            return this;
+        }
+
+        /**
+         * Adds the {@code run_python} tool ({@link CodeInterpreterTool}): a {@link SandboxCodeInterpreter} with
+         * its defaults per conversation, in the conversation's sandbox, living and dying with it (variables
+         * persist across the conversation's turns; after an idle close the next call starts a fresh one).
+         * Default: off.
+         */
+        public Builder codeInterpreter(boolean on) {
+            interpreterFactory = on ? Optional.of(SandboxCodeInterpreter::of) : Optional.empty();
+            return this;
+        }
+
+        /** Adds the {@code run_python} tool, each conversation's interpreter made by {@code f} from its sandbox. */
+        public Builder codeInterpreter(Function<Sandbox, SandboxCodeInterpreter> f) {
+            if (f == null) {
+                throw new InvalidInputException("SandboxToolProvider.codeInterpreter: no factory given, e.g. sandbox -> SandboxCodeInterpreter.of(sandbox)");
+            }
+            interpreterFactory = Optional.of(f);
             return this;
         }
 
