@@ -44,6 +44,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * path it binds besides the core's (image paths, generated files, the view, the hidden files' cover), held
  * until close. Every exec's launcher verifies and stages every bind source ({@link StagedBinds}). The first
  * exec's launcher is started when the session opens ({@link LauncherStandby}). Thread-safe.
+ *
+ * <p>Background processes: since every exec's pid namespace dies with the exec, a process that an exec
+ * leaves in the background ({@code nohup CMD &}, a daemon) is killed when that exec returns, where the
+ * library's rule (README, the kit's BackgroundContract) is that it runs until close() and the next exec
+ * reaches it: a known gap (issue 19). Closing it needs one resident sandbox per session whose pid and
+ * network namespaces every exec joins (bwrap's {@code --userns}/{@code --pidns} join two of them; the
+ * network namespace has no bwrap option), with the staging, the seccomp program, the uid and the cgroups
+ * kept as they are, and a per-exec cgroup (or subreaper) so that a timeout still kills only its exec's tree.
  */
 public final class BubblewrapSession implements BackendSession {
     private static final int SIGSYS = 31;
