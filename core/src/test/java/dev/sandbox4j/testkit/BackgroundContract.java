@@ -233,15 +233,18 @@ public abstract class BackgroundContract extends LoadAttackContract {
 
     /**
      * Asserts, from a new exec, that {@code pid} is alive ({@code kill -0}) and, where /proc is mounted, that it
-     * carries {@code mark} in its environment (so it is the kit's process, not a reused pid).
+     * carries {@code mark} in its environment (so it is the kit's process, not a reused pid). The environment
+     * is read again for up to 5 s: a process in the middle of an execve (setsid, then sh, then the command)
+     * shows an empty one for a moment, and so does a zombie, which never gets past this.
      */
     private void assertAlive(Sandbox s, long pid, String mark, String what) {
         String entry = ContractCommands.MARK + "=" + mark;
-        ExecResult r = s.exec(Command.shell("kill -0 " + pid + " || exit 1;"
-                + " if [ -r /proc/self/environ ]; then tr '\\000' '\\n' < /proc/" + pid + "/environ | grep -qxF '" + entry
-                + "' || exit 2; fi"));
+        ExecResult r = s.exec(Command.shell("i=0; while :; do kill -0 " + pid + " || exit 1;"
+                + " [ -r /proc/self/environ ] || exit 0;"
+                + " tr '\\000' '\\n' < /proc/" + pid + "/environ 2>/dev/null | grep -qxF '" + entry + "' && exit 0;"
+                + " i=$((i+1)); [ $i -lt 50 ] || exit 2; sleep 0.1; done").timeout(EXEC_TIMEOUT));
         assertThat(r.exitCode()).as("%s must still run (exit 1: kill -0 failed, gone or not visible; exit 2: the pid is"
-                + " another process): %s%nstderr: %s", what, r, r.stderr()).isZero();
+                + " another process, or a zombie): %s%nstderr: %s", what, r, r.stderr()).isZero();
     }
 
     /** The pids of {@code pids} still alive (kill -0) after up to 10 s of polling from new execs. */
