@@ -29,8 +29,9 @@ import java.util.Set;
  * view, uid, dropped capabilities, no-new-privileges, the seccomp program of the one syscall table
  * ({@code SyscallTable.forSandbox}: the policy's filter, the set-id guard and the network's rules; always,
  * also for a policy without a filter), rlimits and the sandbox's cgroups (memory, cpus, pids, shared by all
- * its execs). The workspace is what persists across execs; a process an exec leaves behind dies with that
- * exec's pid namespace.
+ * its execs). The workspace is what persists across execs; a process an exec leaves behind (in the
+ * background, a daemon) dies with that exec's pid namespace when the exec returns, where the library's rule
+ * is that it runs until close() and the next exec reaches it: a known gap (issue 19, see BubblewrapSession).
  *
  * <p><b>Needs:</b> {@code bwrap} 0.5.0+ on PATH ({@code apt-get install bubblewrap}), user namespaces, the
  * launcher s4j-launch that this jar carries (compiled by the build, as for the namespaces backend),

@@ -4,6 +4,7 @@ import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.spi.Capability;
 import dev.sandbox4j.testkit.SandboxContractTest;
 import java.util.Set;
+import java.util.Optional;
 
 /**
  * The contract kit against {@code namespaces} with the strict policy (the kit's default, since the backend
@@ -29,5 +30,15 @@ class NamespacesContractTest extends SandboxContractTest {
     @Override
     protected Set<Capability> capabilities() {
         return TestPolicies.enforceable(super.capabilities());
+    }
+
+    /**
+     * Known gap (issue 19): each exec is one launcher run with pid and network namespaces of its own, so a
+     * background process runs until close() (the sandbox's cgroup holds it) but no later exec can see it or
+     * connect to it. Closing it needs execs that join one resident set of namespaces per session.
+     */
+    @Override
+    protected Optional<BackgroundGap> knownBackgroundGap() {
+        return Optional.of(BackgroundGap.UNREACHABLE_UNTIL_CLOSE);
     }
 }

@@ -6,7 +6,8 @@ package dev.sandbox4j.testkit;
  * refusals, environment and file-descriptor hygiene, nothing left after {@code close()}, concurrent use,
  * fail-closed policies, bad input, and the escape attempts of every capability the backend claims
  * (host files, read-only mounts, host processes, the host's loopback, denied system calls, fork and
- * memory bombs, file-size and open-file limits, uid, no-new-privileges, dropped capabilities). Each rule
+ * memory bombs, background processes that outlive their exec until close, file-size and open-file
+ * limits, uid, no-new-privileges, dropped capabilities). Each rule
  * asserts how the attempt failed (the errno text, the exit status, the signal).
  *
  * <h2>How a backend uses it</h2>
@@ -54,8 +55,9 @@ package dev.sandbox4j.testkit;
  *
  * <p>The rules live in a chain of abstract classes, one concern each: {@link ExecContract},
  * {@link FilesContract}, {@link FileDetailsContract}, {@link HygieneContract}, {@link EscapeContract}, {@link LimitsContract},
- * {@link PolicyContract}, then the attack suite above; helpers in {@link ContractCommands},
+ * {@link PolicyContract}, then the attack suite above, then {@link BackgroundContract} (background processes
+ * outlive their exec, reach the next one and die at close; a timeout kills only its own exec's tree); helpers in {@link ContractCommands},
  * {@link HostProbes} and {@link AttackHelper}. One test instance per class; rules run one at a time.
  */
-public abstract class SandboxContractTest extends LoadAttackContract {
+public abstract class SandboxContractTest extends BackgroundContract {
 }

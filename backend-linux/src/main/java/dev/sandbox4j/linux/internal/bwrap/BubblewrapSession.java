@@ -44,6 +44,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * path it binds besides the core's (image paths, generated files, the view, the hidden files' cover), held
  * until close. Every exec's launcher verifies and stages every bind source ({@link StagedBinds}). The first
  * exec's launcher is started when the session opens ({@link LauncherStandby}). Thread-safe.
+ *
+ * <p>Background processes: since every exec's pid namespace dies with the exec, a process that an exec
+ * leaves in the background ({@code nohup CMD &}, a daemon) is killed when that exec returns, where the
+ * library's rule (README, the kit's BackgroundContract) is that it runs until close() and the next exec
+ * reaches it: a known gap (issue 19). Closing it needs one resident sandbox per session that every exec
+ * reaches (its pid and network namespaces at least), with the staging, the seccomp program, the uid and the
+ * cgroups kept as they are, and a per-exec cgroup or subreaper so that a timeout still kills only its exec's
+ * tree. bwrap's own {@code --userns FD --pidns FD} (0.8) cannot join a running bwrap sandbox's pid
+ * namespace from the host ("Setting pidns failed: Operation not permitted", as root and as the sandbox's
+ * host uid), and it has no option for a network namespace.
  */
 public final class BubblewrapSession implements BackendSession {
     private static final int SIGSYS = 31;
