@@ -84,6 +84,20 @@ public final class SandboxBuilder {
     }
 
     /**
+     * The backend that {@link #build()} would pick now for this configuration, with its isolation level,
+     * availability and capabilities, without opening anything (no process, no directory); for tools that
+     * describe a sandbox before it exists. A later {@code build()} may still pick another one when
+     * availability changes in between.
+     *
+     * @throws InvalidInputException        an unknown backend name
+     * @throws UnsupportedPolicyException   the named backend cannot enforce part of the policy
+     * @throws BackendUnavailableException  no backend fits, or the named one is unavailable here
+     */
+    public BackendInfo choose() {
+        return Sandbox.choose(backend.orElse(null), policy, image);
+    }
+
+    /**
      * Validates everything, picks the backend, checks it can enforce every part of the policy and opens
      * the sandbox.
      *

@@ -51,7 +51,7 @@ public final class GvisorRunscBackend implements SandboxBackend {
             Capability.HIDE_PATHS, Capability.TMPFS, Capability.NETWORK_NONE, Capability.NETWORK_LOOPBACK,
             Capability.MEMORY_LIMIT, Capability.CPU_LIMIT, Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT,
             Capability.DISK_LIMIT, Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL, Capability.PID_ISOLATION,
-            Capability.NO_NEW_PRIVILEGES, Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS, Capability.REAPABLE,
+            Capability.NO_NEW_PRIVILEGES, Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS, Capability.KEEP_BACKGROUND, Capability.REAPABLE,
             Capability.IMAGE_HOST, Capability.IMAGE_ROOTFS));
 
     @Override

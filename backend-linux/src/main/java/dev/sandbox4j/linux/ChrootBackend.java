@@ -83,7 +83,7 @@ public final class ChrootBackend implements SandboxBackend {
             Capability.MEMORY_LIMIT, Capability.CPU_LIMIT, Capability.PIDS_LIMIT, Capability.FILE_SIZE_LIMIT,
             Capability.OPEN_FILES_LIMIT, Capability.DISK_LIMIT, Capability.NO_NEW_PRIVILEGES,
             Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL,
-            Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS, Capability.REAPABLE,
+            Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS, Capability.KEEP_BACKGROUND, Capability.REAPABLE,
             Capability.IMAGE_HOST, Capability.IMAGE_DIRECTORY));
     private static final String FIX = "run the JVM as root on Linux 5.12+ with util-linux installed (apt-get install"
             + " util-linux) and cgroups writable";

@@ -59,7 +59,7 @@ public final class MicrovmBackend implements SandboxBackend {
             Capability.PIDS_LIMIT, Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT, Capability.DISK_LIMIT, Capability.SYSCALL_FILTER,
             Capability.SYSCALL_FILTER_KILL,
             Capability.PID_ISOLATION, Capability.RUN_AS_UID, Capability.NO_NEW_PRIVILEGES, Capability.DROP_CAPABILITIES,
-            Capability.CONTAIN_DAEMONS, Capability.REAPABLE, Capability.IMAGE_HOST, Capability.IMAGE_VM);
+            Capability.CONTAIN_DAEMONS, Capability.KEEP_BACKGROUND, Capability.REAPABLE, Capability.IMAGE_HOST, Capability.IMAGE_VM);
 
     private final MicrovmLauncher launcher = new MicrovmLauncher(VmCache.user());
 

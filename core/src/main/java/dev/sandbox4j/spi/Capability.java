@@ -40,6 +40,13 @@ public enum Capability {
     DROP_CAPABILITIES,
     /** Processes that daemonised (double fork, setsid) are killed by close(). */
     CONTAIN_DAEMONS,
+    /**
+     * A process that a command leaves running in the background (with {@code &}, nohup, setsid or a double
+     * fork) outlives the command: later commands of the same sandbox see it, signal it and reach its
+     * loopback ports; {@code close()} ends it (with {@link #CONTAIN_DAEMONS}). A backend without it ends
+     * such a process with its command, or keeps it out of later commands' reach: its README entry says which.
+     */
+    KEEP_BACKGROUND,
     /** Leftovers of a crashed JVM can be found by label and removed. */
     REAPABLE,
     IMAGE_HOST,

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * nothing that an earlier exec left running. This is what agents do: start a server in one call, use it in
  * the next. Not meant to be extended directly: extend {@link SandboxContractTest}.
  *
- * <p>A backend that does not keep these rules yet says so in its test class ({@link #knownBackgroundGap()}):
+ * <p>A backend that keeps them claims {@link Capability#KEEP_BACKGROUND}. One that does not keep these rules
+ * yet says so in its test class ({@link #knownBackgroundGap()}) and does not claim it:
  * the rules above are then skipped, visibly, naming the gap, and {@link #backgroundKnownGapAsDeclared()} checks
  * that the backend does what the gap says (which its README entry documents), so the skip cannot hide a
  * change either way.
@@ -92,6 +93,16 @@ public abstract class BackgroundContract extends LoadAttackContract {
         }
         s.close();
         assertNoneLeftOnHost(mark);
+    }
+
+    @Test
+    @DisplayName("background: the backend claims KEEP_BACKGROUND exactly when it keeps the background rules")
+    void backgroundClaimMatchesTheRules() {
+        assertThat(capabilities().contains(Capability.KEEP_BACKGROUND))
+                .as("%s claims KEEP_BACKGROUND: %s; its declared gap: %s (a claim without the rules, or the rules"
+                        + " without the claim, misleads the tools that describe a backend to a model)",
+                        backendName(), capabilities().contains(Capability.KEEP_BACKGROUND), knownBackgroundGap())
+                .isEqualTo(knownBackgroundGap().isEmpty());
     }
 
     private void abortOnKnownGap() {

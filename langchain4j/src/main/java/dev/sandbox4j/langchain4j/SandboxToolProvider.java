@@ -6,11 +6,13 @@ import dev.langchain4j.agent.tool.ToolSpecifications;
 import dev.langchain4j.service.tool.ToolProvider;
 import dev.langchain4j.service.tool.ToolProviderRequest;
 import dev.langchain4j.service.tool.ToolProviderResult;
+import dev.sandbox4j.BackendInfo;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
 import dev.sandbox4j.SandboxBuilder;
 import dev.sandbox4j.SandboxException;
+import dev.sandbox4j.spi.Capability;
 import dev.sandbox4j.langchain4j.internal.ConversationInterpreters;
 import dev.sandbox4j.langchain4j.internal.ConversationSandboxes;
 import dev.sandbox4j.langchain4j.internal.SetupFailures;
@@ -97,10 +99,10 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
     /** The code interpreter's tool, when the builder asked for it. */
     private final Optional<ConversationInterpreters> interpreters;
 
-    private SandboxToolProvider(Builder b, Optional<IsolationPolicy> policy) {
+    private SandboxToolProvider(Builder b, Optional<IsolationPolicy> policy, Optional<Boolean> keepsBackground) {
         this.limits = b.limits;
         this.violations = b.collectsViolations ? Optional.of(b.violations) : Optional.empty();
-        this.specifications = specifications(policy, b.limits);
+        this.specifications = specifications(policy, b.limits, keepsBackground);
         this.interpreters = b.interpreterFactory.map(ConversationInterpreters::new);
         Duration sweep = b.sweepInterval.orElse(b.idleTimeout.compareTo(Builder.MAX_DEFAULT_SWEEP) < 0
                 ? b.idleTimeout : Builder.MAX_DEFAULT_SWEEP);
@@ -112,7 +114,8 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
     }
 
     /** The tools' specifications in a stable order; the shell tool's tells the policy's facts when known. */
-    private static Map<String, ToolSpecification> specifications(Optional<IsolationPolicy> policy, ToolLimits limits) {
+    private static Map<String, ToolSpecification> specifications(Optional<IsolationPolicy> policy, ToolLimits limits,
+                                                                 Optional<Boolean> keepsBackground) {
         Map<String, ToolSpecification> specs = new LinkedHashMap<>();
         Arrays.stream(SandboxTools.class.getMethods())
                 .filter(m -> m.isAnnotationPresent(Tool.class))
@@ -121,7 +124,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
                 .forEach(spec -> specs.put(spec.name(), spec));
         specs.computeIfPresent("run_shell_command", (name, spec) -> spec.toBuilder()
                 .description(ToolDescriptions.shell(policy, limits.commandTimeout(), limits.maxResultChars(),
-                        "the conversation's sandbox"))
+                        "the conversation's sandbox", keepsBackground))
                 .build());
         if (!specs.keySet().equals(TOOLS.keySet())) {
             throw new IllegalStateException("SandboxToolProvider: the tools " + TOOLS.keySet()
@@ -201,6 +204,8 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
         private final ViolationLog violations = new ViolationLog();
         private Function<Object, Sandbox> factory;
         private Optional<IsolationPolicy> policy = Optional.empty();
+        /** The builder behind {@link #sandboxes}, asked which backend it picks; empty with a custom factory. */
+        private Optional<SandboxBuilder> chooser = Optional.empty();
         private Duration idleTimeout = Duration.ofMinutes(30);
         private Optional<Duration> sweepInterval = Optional.empty();
         private ToolLimits limits = ToolLimits.defaults();
@@ -225,6 +230,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
                         + " (Sandbox.builder().backend(\"bubblewrap\"), IsolationPolicy.strict())");
             }
             SandboxBuilder configured = builder.policy(policy).listener(violations);
+            chooser = Optional.of(configured);
             // SandboxBuilder.build() may run on several threads at once once configured: no lock, so
             // conversations start their sandboxes side by side
             factory = memoryId -> configured.build();
@@ -266,6 +272,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
             }
             factory = f;
             policy = Optional.empty();
+            chooser = Optional.empty();
             collectsViolations = false;
             return this;
         }
@@ -332,14 +339,33 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
                 sandboxes(Sandbox.builder(), IsolationPolicy.strict());
             }
             Optional<IsolationPolicy> known = policy;
+            Optional<String> backend = Optional.empty();
             if (verifyOnBuild) {
-                IsolationPolicy made = verify();
-                known = known.or(() -> Optional.of(made));
+                Sandbox made = verify();
+                known = known.or(() -> Optional.of(made.policy()));
+                backend = Optional.of(made.backend());
             }
-            return new SandboxToolProvider(this, known);
+            return new SandboxToolProvider(this, known, keepsBackground(backend));
         }
 
-        private IsolationPolicy verify() {
+        /**
+         * Whether the sandboxes' backend keeps background processes for later calls, for the shell tool's
+         * description: from the backend that verifyOnBuild() used, else from the one the builder would pick
+         * now; empty when neither is known (a custom factory, or no backend fits yet: the first call says why).
+         */
+        private Optional<Boolean> keepsBackground(Optional<String> backend) {
+            try {
+                Optional<BackendInfo> info = backend.isPresent()
+                        ? Sandbox.backends().stream().filter(b -> b.name().equals(backend.get())).findFirst()
+                        : chooser.map(SandboxBuilder::choose);
+                return info.map(i -> i.capabilities().contains(Capability.KEEP_BACKGROUND));
+            } catch (SandboxException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** Makes one sandbox and closes it; returns it (closed) for its policy and backend name. */
+        private Sandbox verify() {
             Sandbox sandbox;
             try {
                 sandbox = factory.apply(VERIFY_MEMORY_ID);
@@ -352,7 +378,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
                 throw e;
             }
             try (sandbox) {
-                return sandbox.policy();
+                return sandbox;
             }
         }
     }

@@ -53,10 +53,10 @@ public final class SandboxTools {
     static final String SHELL_DESCRIPTION = "Runs a shell command line (/bin/sh -c) inside an isolated sandbox. "
             + "The sandbox's policy sets the user, the network (by default none at all: no internet, no package "
             + "downloads) and the time limit per call (by default 30 seconds). The working directory is the "
-            + "workspace, where files persist between calls. A server or other background process started in one "
-            + "call (for example with '&') keeps running and can be used in the next call; it is stopped when the "
-            + "sandbox closes. Returns the exit code, stdout and stderr, and notes when the command timed out, was "
-            + "killed or its output was cut.";
+            + "workspace, where files persist between calls. Whether a server or other background process "
+            + "started in one call (for example with '&') keeps running into the next call depends on the "
+            + "sandbox's backend; to be sure, start it and use it within one call. Returns the exit code, stdout "
+            + "and stderr, and notes when the command timed out, was killed or its output was cut.";
 
     private final SandboxAccess access;
     private final ToolLimits limits;

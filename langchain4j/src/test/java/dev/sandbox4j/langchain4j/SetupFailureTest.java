@@ -158,8 +158,21 @@ class SetupFailureTest {
             assertThat(provider.openConversations()).isEmpty();
             // the policy the check saw (standard: its own loopback, 5 minutes a command) is what the model reads
             assertThat(shellDescription(provider)).contains("There is no network but the sandbox's own loopback",
-                    "Each call may run for 5m", "as an unprivileged user of its own (not root", "keeps running and can"
-                            + " be used in the next call; it is stopped when the conversation's sandbox closes");
+                    "Each call may run for 5m", "as an unprivileged user of its own (not root",
+                    // bubblewrap does not claim KEEP_BACKGROUND: the model must not be promised it
+                    "does not carry over to the next call here");
+        }
+        try (SandboxToolProvider provider = SandboxToolProvider.builder()
+                .sandboxes(Sandbox.builder().backend("none"), IsolationPolicy.permissive()).build()) {
+            assertThat(shellDescription(provider)).as("none keeps background processes (KEEP_BACKGROUND)")
+                    .contains("keeps running and can be used in the next call; it is stopped when the conversation's"
+                            + " sandbox closes");
+        }
+        try (SandboxToolProvider provider = SandboxToolProvider.builder()
+                .sandboxFactory(id -> Sandbox.builder().backend("none").policy(IsolationPolicy.permissive()).build())
+                .build()) {
+            assertThat(shellDescription(provider)).as("a custom factory's backend is unknown until it runs")
+                    .contains("depends on the sandbox's backend").doesNotContain("keeps running and can be used");
         }
         try (SandboxToolProvider provider = SandboxToolProvider.builder()
                 .sandboxes(Sandbox.builder().backend("bubblewrap"), IsolationPolicy.strict())

@@ -68,7 +68,7 @@ public enum EngineKind {
                 Capability.NETWORK_NONE, Capability.NETWORK_LOOPBACK, Capability.MEMORY_LIMIT, Capability.CPU_LIMIT,
                 Capability.PIDS_LIMIT, Capability.FILE_SIZE_LIMIT, Capability.OPEN_FILES_LIMIT, Capability.SYSCALL_FILTER, Capability.SYSCALL_FILTER_KILL,
                 Capability.DISK_LIMIT, Capability.PID_ISOLATION, Capability.NO_NEW_PRIVILEGES,
-                Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS, Capability.REAPABLE, Capability.IMAGE_HOST,
+                Capability.DROP_CAPABILITIES, Capability.CONTAIN_DAEMONS, Capability.KEEP_BACKGROUND, Capability.REAPABLE, Capability.IMAGE_HOST,
                 Capability.IMAGE_OCI, Capability.IMAGE_ROOTFS);
         if (this != GVISOR) {
             c.add(Capability.NETWORK_HOST);

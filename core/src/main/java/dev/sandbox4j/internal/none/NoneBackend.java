@@ -23,8 +23,10 @@ import java.util.stream.Stream;
  *
  * <p>It enforces what the core enforces for every backend (the timeout, output caps, the exact
  * environment, the working directory and killing the process tree) and claims nothing else:
- * {@link Capability#NETWORK_HOST} and {@link Capability#IMAGE_HOST} only, so a policy that asks for
- * anything more (an isolated file system, a memory limit...) is refused at {@code build()}.
+ * {@link Capability#NETWORK_HOST} and {@link Capability#IMAGE_HOST} only (besides
+ * {@link Capability#KEEP_BACKGROUND}: a background process is a plain host process that later commands
+ * reach), so a policy that asks for anything more (an isolated file system, a memory limit...) is refused
+ * at {@code build()}.
  *
  * <p>Process trees: each command leads its own session (through {@code setsid} where installed), and a
  * kill takes the root, its descendants and every process of its session. A process that double-forks
@@ -35,7 +37,7 @@ public final class NoneBackend implements SandboxBackend {
     public static final String NAME = "none";
 
     private static final Set<Capability> CAPABILITIES =
-            Collections.unmodifiableSet(EnumSet.of(Capability.NETWORK_HOST, Capability.IMAGE_HOST));
+            Collections.unmodifiableSet(EnumSet.of(Capability.NETWORK_HOST, Capability.KEEP_BACKGROUND, Capability.IMAGE_HOST));
 
     public NoneBackend() {
     }

@@ -42,7 +42,7 @@ class NoneBackendTest {
         NoneBackend b = new NoneBackend();
         assertThat(b.name()).isEqualTo("none");
         assertThat(b.isolation()).isEqualTo(IsolationLevel.NONE);
-        assertThat(b.capabilities()).containsExactlyInAnyOrder(Capability.NETWORK_HOST, Capability.IMAGE_HOST);
+        assertThat(b.capabilities()).containsExactlyInAnyOrder(Capability.NETWORK_HOST, Capability.KEEP_BACKGROUND, Capability.IMAGE_HOST);
         assertThat(b.probe().available()).isTrue();
         assertThat(b.probe().reason()).contains("no isolation");
     }
