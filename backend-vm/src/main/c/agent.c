@@ -883,7 +883,11 @@ static void do_fdelete(uint32_t id, struct rd *r) {
     if (r->bad || r->n || (flags & ~FDELETE_EMPTY_ONLY)) send_error(id, EINVAL, "FDELETE: malformed payload");
     else if (slash && slash != path && fd < 0) send_error(id, errno, "FDELETE %s: %s", path, strerror(errno));
     else if (flags & FDELETE_EMPTY_ONLY) {
-        if (lstat(path, &st) || (S_ISDIR(st.st_mode) ? rmdir(path) : unlink(path))) send_error(id, errno, "FDELETE %s: %s", path, strerror(errno));
+        /* relative to the parent opened without links, so that no component can be swapped for a link */
+        int dfd = fd >= 0 ? fd : AT_FDCWD;
+        const char *name = fd >= 0 ? slash + 1 : path;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) || unlinkat(dfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0))
+            send_error(id, errno, "FDELETE %s: %s", path, strerror(errno));
         else send_frame(REP_OK, id, NULL, 0, NULL, 0);
     }
     else if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS)) send_error(id, errno, "FDELETE %s: %s", path, strerror(errno));
