@@ -1,5 +1,6 @@
 package dev.sandbox4j.internal;
 
+import dev.sandbox4j.BackendUnavailableException;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
@@ -44,7 +45,8 @@ public final class SandboxFactory {
                                List<SandboxListener> listeners, Optional<Path> workspace, Map<String, String> options) {
         AutomaticReap.startOnce();
         String name = BackendRegistry.requestedName(backend);
-        SandboxBackend chosen = BackendRegistry.global().choose(name, policy, image);
+        BackendRegistry registry = BackendRegistry.global();
+        SandboxBackend chosen = registry.choose(name, policy, image, options);
         String id = newId();
         Optional<Path> callerWorkspace = workspace.map(SandboxFactory::checkWorkspace);
         SandboxHosts.Prepared host = SandboxHosts.prepare(id, policy, image, callerWorkspace,
@@ -53,13 +55,17 @@ public final class SandboxFactory {
         BackendSession session;
         try {
             SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, image, host.host().workspace().path(),
-                    options, events, host.host());
+                    BackendRegistry.backendOptions(options), events, host.host());
             session = chosen.open(spec);
             if (session == null) {
                 throw new SandboxStartException("backend " + chosen.name() + " returned no session (a backend bug)");
             }
         } catch (SandboxException e) {
             discard(host);
+            if (e instanceof BackendUnavailableException) {
+                // its probe said available a moment ago and was wrong: the next build probes afresh
+                registry.forget(chosen.name());
+            }
             throw e;
         } catch (RuntimeException | LinkageError e) {
             discard(host);
