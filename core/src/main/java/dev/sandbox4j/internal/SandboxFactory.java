@@ -43,9 +43,14 @@ public final class SandboxFactory {
 
     public static Sandbox open(Optional<String> backend, IsolationPolicy policy, SandboxImage image,
                                List<SandboxListener> listeners, Optional<Path> workspace, Map<String, String> options) {
+        return open(BackendRegistry.global(), backend, policy, image, listeners, workspace, options);
+    }
+
+    /** As {@link #open(Optional, IsolationPolicy, SandboxImage, List, Optional, Map)}, choosing among {@code registry}'s backends. */
+    static Sandbox open(BackendRegistry registry, Optional<String> backend, IsolationPolicy policy, SandboxImage image,
+                        List<SandboxListener> listeners, Optional<Path> workspace, Map<String, String> options) {
         AutomaticReap.startOnce();
         String name = BackendRegistry.requestedName(backend);
-        BackendRegistry registry = BackendRegistry.global();
         SandboxBackend chosen = registry.choose(name, policy, image, options);
         String id = newId();
         Optional<Path> callerWorkspace = workspace.map(SandboxFactory::checkWorkspace);

@@ -61,7 +61,12 @@ public final class BackendRegistry {
     }
 
     public BackendRegistry(List<SandboxBackend> found) {
-        this(found, PROBE_TTL, System::nanoTime);
+        this(found, PROBE_TTL);
+    }
+
+    /** @param probeTtl how long a probe result is reused ({@link Duration#ZERO}: never) */
+    public BackendRegistry(List<SandboxBackend> found, Duration probeTtl) {
+        this(found, probeTtl, System::nanoTime);
     }
 
     /**
