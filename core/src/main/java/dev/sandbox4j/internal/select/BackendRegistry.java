@@ -145,11 +145,6 @@ public final class BackendRegistry {
         probed.remove(name);
     }
 
-    /** Drops every kept probe result. */
-    public void forgetAll() {
-        probed.clear();
-    }
-
     /**
      * Whether the options let {@code auto} choose an emulated backend ({@value #ALLOW_EMULATED}).
      *
