@@ -22,7 +22,7 @@ public interface Sandbox extends AutoCloseable {
         return new SandboxBuilder();
     }
 
-    /** Every backend on the class path, with its availability probed now. */
+    /** Every backend on the class path, with its availability probed now or at most 5 seconds ago. */
     static List<BackendInfo> backends() {
         return BackendRegistry.global().describe();
     }
@@ -38,7 +38,7 @@ public interface Sandbox extends AutoCloseable {
     static BackendInfo choose(String backend, IsolationPolicy policy, SandboxImage image) {
         BackendRegistry registry = BackendRegistry.global();
         var chosen = registry.choose(BackendRegistry.requestedName(Optional.ofNullable(backend)), policy, image);
-        return new BackendInfo(chosen.name(), chosen.isolation(), BackendRegistry.safeProbe(chosen), chosen.capabilities());
+        return new BackendInfo(chosen.name(), chosen.isolation(), registry.probe(chosen), chosen.capabilities());
     }
 
     /** A unique id of this sandbox, also in its labels and events. */

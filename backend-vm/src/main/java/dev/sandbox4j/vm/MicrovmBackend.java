@@ -1,6 +1,5 @@
 package dev.sandbox4j.vm;
 
-import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.spi.Availability;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.Capability;
@@ -13,7 +12,6 @@ import dev.sandbox4j.vm.internal.session.MicrovmLauncher;
 import dev.sandbox4j.vm.internal.session.VmReaper;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -31,7 +29,7 @@ import java.util.Set;
  * and {@code loopback}, the AF_VSOCK rule always apply); the host's /usr is shared read-only (enforced on
  * the host) and the workspace read-write, both through virtiofsd; network {@code none} means no network
  * device at all, {@code loopback} a guest-only loopback. KVM is used when it passes a boot self-test, else
- * TCG.
+ * TCG, and then probe() says {@link Availability#emulated()}: {@code auto} passes it over unless allowed.
  *
  * <p>Host side: every virtiofsd runs as the sandbox's own host uid and gid ({@code spec.host().ids()}), in a
  * user namespace owned by root that maps only the guest's sandbox user (the policy's uid, else 65534) onto
@@ -75,7 +73,7 @@ public final class MicrovmBackend implements SandboxBackend {
 
     @Override
     public Availability probe() {
-        return BackendProbe.probe("microvm", () -> launcher.accelerator(Map.of(), SandboxImage.host()));
+        return BackendProbe.probe("microvm", launcher);
     }
 
     @Override

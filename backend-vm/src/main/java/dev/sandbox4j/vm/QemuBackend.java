@@ -1,6 +1,5 @@
 package dev.sandbox4j.vm;
 
-import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.spi.Availability;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.Capability;
@@ -14,7 +13,6 @@ import dev.sandbox4j.vm.internal.session.QemuLauncher;
 import dev.sandbox4j.vm.internal.session.VmReaper;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -42,7 +40,7 @@ public final class QemuBackend implements SandboxBackend {
 
     @Override
     public Availability probe() {
-        return BackendProbe.probe("qemu", () -> new MicrovmLauncher(cache).accelerator(Map.of(), SandboxImage.host()));
+        return BackendProbe.probe("qemu", new MicrovmLauncher(cache));
     }
 
     @Override

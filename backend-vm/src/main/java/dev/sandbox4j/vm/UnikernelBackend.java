@@ -9,12 +9,14 @@ import dev.sandbox4j.spi.SandboxSpec;
 import dev.sandbox4j.vm.internal.image.VmCache;
 import dev.sandbox4j.vm.internal.qemu.Spawner;
 import dev.sandbox4j.vm.internal.qemu.VmPlan;
+import dev.sandbox4j.vm.internal.session.AcceleratorChoice;
 import dev.sandbox4j.vm.internal.session.VmReaper;
 import dev.sandbox4j.vm.internal.unikernel.UnikernelLauncher;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -33,7 +35,8 @@ import java.util.Set;
  * Thread-safe.
  */
 public final class UnikernelBackend implements SandboxBackend {
-    private final UnikernelLauncher launcher = new UnikernelLauncher(VmCache.user());
+    private final VmCache cache = VmCache.user();
+    private final UnikernelLauncher launcher = new UnikernelLauncher(cache);
 
     @Override
     public String name() {
@@ -53,7 +56,16 @@ public final class UnikernelBackend implements SandboxBackend {
         if (!Spawner.available()) {
             return Availability.unavailable("setpriv (util-linux) is missing; it ties QEMU to the JVM's life", "apt-get install util-linux");
         }
-        return Availability.available("QEMU microvm with isa-debug-exit; images: PVH ELF via SandboxImage.vm(image, initrd)");
+        String detail = "QEMU microvm with isa-debug-exit; images: PVH ELF via SandboxImage.vm(image, initrd)";
+        VmPlan.Accel accel;
+        try {
+            accel = AcceleratorChoice.forHost(Map.of(), cache);
+        } catch (RuntimeException e) {
+            accel = VmPlan.Accel.TCG;
+        }
+        // under TCG QEMU translates every guest instruction in software: auto passes it over unless allowed
+        return accel == VmPlan.Accel.TCG ? Availability.emulated(detail + "; accelerator tcg, software emulation (TCG)")
+                : Availability.available(detail + "; accelerator kvm");
     }
 
     @Override

@@ -15,8 +15,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code sandbox4j doctor}: every backend on the class path with a fresh probe, and what {@code auto}
- * would choose for the strict policy. Opens no sandbox.
+ * {@code sandbox4j doctor}: every backend on the class path with a fresh probe (at most 5 s old), and what
+ * {@code auto} would choose for the strict policy. The text fits in 100 columns ({@link DoctorTable});
+ * {@code --json} carries every text in full. Opens no sandbox.
  */
 @Command(name = "doctor",
         description = "Shows every backend found, whether it can run here (and if not, why and the fix),"
@@ -25,7 +26,6 @@ import picocli.CommandLine.Option;
         exitCodeList = {"0:auto finds a backend for the strict policy", "1:no backend fits the strict policy here"})
 final class DoctorCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String[] HEADINGS = {"BACKEND", "ISOLATION", "AVAILABLE", "REASON", "FIX"};
 
     private final StdStreams io;
 
@@ -45,32 +45,14 @@ final class DoctorCommand implements Callable<Integer> {
         } else {
             printTable(backends, io.out());
             io.out().println();
-            io.out().println(auto.line());
+            auto.line().lines().flatMap(l -> DoctorTable.wrapIndented(l).stream()).forEach(io.out()::println);
         }
         io.out().flush();
         return auto.backend().isPresent() ? 0 : 1;
     }
 
     static void printTable(List<BackendInfo> backends, PrintStream out) {
-        List<String[]> rows = new ArrayList<>();
-        rows.add(HEADINGS);
-        for (BackendInfo b : backends) {
-            rows.add(new String[] {b.name(), b.isolation().name(), b.availability().available() ? "yes" : "no",
-                    oneLine(b.availability().reason()), oneLine(b.availability().fix())});
-        }
-        int[] width = new int[HEADINGS.length];
-        for (String[] row : rows) {
-            for (int i = 0; i < row.length; i++) {
-                width[i] = Math.max(width[i], row[i].length());
-            }
-        }
-        for (String[] row : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < row.length; i++) {
-                line.append(i == row.length - 1 ? row[i] : pad(row[i], width[i] + 2));
-            }
-            out.println(line.toString().stripTrailing());
-        }
+        DoctorTable.lines(backends).forEach(out::println);
     }
 
     private void printJson(List<BackendInfo> backends, AutoChoice auto) {
@@ -82,6 +64,8 @@ final class DoctorCommand implements Callable<Integer> {
             row.put("available", b.availability().available());
             row.put("reason", b.availability().reason());
             row.put("fix", b.availability().fix());
+            row.put("emulated", b.availability().emulated());
+            row.put("passedOverByAuto", DoctorTable.passedOver(b).orElse(null));
             row.put("capabilities", b.capabilities().stream().map(Enum::name).sorted().toList());
             rows.add(row);
         }
@@ -97,13 +81,5 @@ final class DoctorCommand implements Callable<Integer> {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException("writing the doctor --json report", e);
         }
-    }
-
-    private static String oneLine(String s) {
-        return s.replace('\n', ' ').strip();
-    }
-
-    private static String pad(String s, int width) {
-        return s + " ".repeat(width - s.length());
     }
 }

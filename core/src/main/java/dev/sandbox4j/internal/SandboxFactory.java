@@ -1,5 +1,6 @@
 package dev.sandbox4j.internal;
 
+import dev.sandbox4j.BackendUnavailableException;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
@@ -42,9 +43,15 @@ public final class SandboxFactory {
 
     public static Sandbox open(Optional<String> backend, IsolationPolicy policy, SandboxImage image,
                                List<SandboxListener> listeners, Optional<Path> workspace, Map<String, String> options) {
+        return open(BackendRegistry.global(), backend, policy, image, listeners, workspace, options);
+    }
+
+    /** As {@link #open(Optional, IsolationPolicy, SandboxImage, List, Optional, Map)}, choosing among {@code registry}'s backends. */
+    static Sandbox open(BackendRegistry registry, Optional<String> backend, IsolationPolicy policy, SandboxImage image,
+                        List<SandboxListener> listeners, Optional<Path> workspace, Map<String, String> options) {
         AutomaticReap.startOnce();
         String name = BackendRegistry.requestedName(backend);
-        SandboxBackend chosen = BackendRegistry.global().choose(name, policy, image);
+        SandboxBackend chosen = registry.choose(name, policy, image, options);
         String id = newId();
         Optional<Path> callerWorkspace = workspace.map(SandboxFactory::checkWorkspace);
         SandboxHosts.Prepared host = SandboxHosts.prepare(id, policy, image, callerWorkspace,
@@ -53,13 +60,17 @@ public final class SandboxFactory {
         BackendSession session;
         try {
             SandboxSpec spec = new SandboxSpec(id, SessionLabels.current(), policy, image, host.host().workspace().path(),
-                    options, events, host.host());
+                    BackendRegistry.backendOptions(options), events, host.host());
             session = chosen.open(spec);
             if (session == null) {
                 throw new SandboxStartException("backend " + chosen.name() + " returned no session (a backend bug)");
             }
         } catch (SandboxException e) {
             discard(host);
+            if (e instanceof BackendUnavailableException) {
+                // its probe said available a moment ago and was wrong: the next build probes afresh
+                registry.forget(chosen.name());
+            }
             throw e;
         } catch (RuntimeException | LinkageError e) {
             discard(host);

@@ -19,9 +19,12 @@ import dev.sandbox4j.spi.IsolationLevel;
 import dev.sandbox4j.spi.SandboxBackend;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -285,17 +288,109 @@ class SelectionTest {
     }
 
     @Test
-    void describeListsStrongestFirstWithFreshProbes() {
+    void describeListsStrongestFirstWithProbesAtMostTheTtlOld() {
+        AtomicLong now = new AtomicLong();
         FakeBackend chroot = FakeBackend.full("chroot", IsolationLevel.PROCESS);
         FakeBackend qemu = FakeBackend.full("qemu", IsolationLevel.VIRTUAL_MACHINE).unavailable("no kvm", "use TCG");
-        BackendRegistry r = registry(chroot, qemu);
+        BackendRegistry r = new BackendRegistry(List.of(chroot, qemu), Duration.ofSeconds(5), now::get);
         List<BackendInfo> infos = r.describe();
         assertThat(infos).extracting(BackendInfo::name).containsExactly("qemu", "chroot");
         assertThat(infos.get(0).availability()).isEqualTo(Availability.unavailable("no kvm", "use TCG"));
         assertThat(infos.get(1).capabilities()).contains(Capability.MEMORY_LIMIT);
         r.describe();
-        assertThat(chroot.probes()).isEqualTo(2);
+        assertThat(chroot.probes()).as("the second describe within the TTL reuses the probe").isEqualTo(1);
+        now.addAndGet(Duration.ofSeconds(5).toNanos());
+        r.describe();
+        assertThat(chroot.probes()).as("at the TTL the probe runs again").isEqualTo(2);
         assertThat(r.find("qemu")).containsSame(qemu);
         assertThat(r.find("nope")).isEmpty();
+    }
+
+    @Test
+    void autoPassesOverAnEmulatedBackendUnlessTheOptionAllowsIt() {
+        FakeBackend vm = FakeBackend.full("microvm", IsolationLevel.VIRTUAL_MACHINE)
+                .probing(() -> Availability.emulated("accelerator tcg (no usable /dev/kvm)"));
+        FakeBackend bwrap = FakeBackend.full("bubblewrap", IsolationLevel.NAMESPACE);
+        BackendRegistry r = registry(vm, bwrap);
+        assertThat(r.choose("auto", STRICT, HOST).name()).isEqualTo("bubblewrap");
+        assertThat(r.choose("auto", STRICT, HOST, Map.of("auto.allowEmulated", "false")).name()).isEqualTo("bubblewrap");
+        assertThat(r.choose("auto", STRICT, HOST, Map.of("auto.allowEmulated", "true")).name()).isEqualTo("microvm");
+        // named, it is used without the option
+        assertThat(r.choose("microvm", STRICT, HOST).name()).isEqualTo("microvm");
+
+        // with nothing else, auto fails and says why and how to use it anyway
+        assertThatThrownBy(() -> registry(vm).choose("auto", STRICT, HOST))
+                .isInstanceOf(BackendUnavailableException.class)
+                .hasMessageContaining("\n  microvm (VIRTUAL_MACHINE): passed over by auto: runs under software emulation,"
+                        + " several times slower; name it (.backend(\"microvm\") or --backend microvm) or allow it with"
+                        + " option auto.allowEmulated=true");
+        // a backend at hardware speed never needs the option
+        FakeBackend kvm = FakeBackend.full("qemu", IsolationLevel.VIRTUAL_MACHINE);
+        assertThat(registry(kvm, bwrap).choose("auto", STRICT, HOST).name()).isEqualTo("qemu");
+    }
+
+    @Test
+    void theRegistrysOptionsAreCheckedAndNeverReachABackend() {
+        BackendRegistry r = registry(FakeBackend.full("bubblewrap", IsolationLevel.NAMESPACE));
+        assertThatThrownBy(() -> r.choose("auto", STRICT, HOST, Map.of("auto.allowEmulated", "yes")))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("option auto.allowEmulated=yes: give true or false");
+        assertThatThrownBy(() -> r.choose("bubblewrap", STRICT, HOST, Map.of("auto.allowEmulation", "true")))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessage("option auto.allowEmulation: unknown; the only option under 'auto.' is auto.allowEmulated (true or false)");
+        assertThat(BackendRegistry.backendOptions(Map.of("auto.allowEmulated", "true", "vm.accel", "tcg")))
+                .isEqualTo(Map.of("vm.accel", "tcg"));
+        assertThatThrownBy(() -> new Availability(false, "x", "y", true))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot be emulated");
+    }
+
+    @Test
+    void probesAreReusedWithinTheTtlAndForgottenWhenABackendTurnsOutUnavailable() {
+        AtomicLong now = new AtomicLong(1_000);
+        AtomicBoolean dockerUp = new AtomicBoolean(false);
+        FakeBackend docker = FakeBackend.full("docker", IsolationLevel.CONTAINER).probing(() -> dockerUp.get()
+                ? Availability.available("up") : Availability.unavailable("dockerd is not running", "start dockerd"));
+        FakeBackend bwrap = FakeBackend.full("bubblewrap", IsolationLevel.NAMESPACE);
+        BackendRegistry r = new BackendRegistry(List.of(docker, bwrap), Duration.ofSeconds(5), now::get);
+
+        assertThat(r.choose("auto", STRICT, HOST).name()).isEqualTo("bubblewrap");
+        now.addAndGet(Duration.ofMillis(4_999).toNanos());
+        assertThat(r.choose("auto", STRICT, HOST).name()).isEqualTo("bubblewrap");
+        assertThat(docker.probes()).as("within 5 s the first probe is reused").isEqualTo(1);
+        assertThat(bwrap.probes()).isEqualTo(1);
+
+        // the named backend is unavailable: the choice fails and forgets that probe, so that starting the
+        // daemon is seen by the very next build, not 5 s later
+        assertThatThrownBy(() -> r.choose("docker", STRICT, HOST)).isInstanceOf(BackendUnavailableException.class);
+        assertThat(docker.probes()).isEqualTo(1);
+        dockerUp.set(true);
+        assertThat(r.choose("docker", STRICT, HOST).name()).isEqualTo("docker");
+        assertThat(docker.probes()).isEqualTo(2);
+
+        // a start that fails as unavailable (SandboxFactory calls forget) is probed afresh too
+        r.choose("docker", STRICT, HOST);
+        assertThat(docker.probes()).isEqualTo(2);
+        r.forget("docker");
+        r.choose("docker", STRICT, HOST);
+        assertThat(docker.probes()).isEqualTo(3);
+
+        // past the TTL everything is probed again
+        now.addAndGet(Duration.ofSeconds(5).toNanos());
+        assertThat(r.choose("auto", STRICT, HOST).name()).isEqualTo("docker");
+        assertThat(docker.probes()).isEqualTo(4);
+
+        // auto finding nothing forgets every probe it used
+        dockerUp.set(false);
+        BackendRegistry lone = new BackendRegistry(List.of(docker), Duration.ofSeconds(5), now::get);
+        assertThatThrownBy(() -> lone.choose("auto", STRICT, HOST)).isInstanceOf(BackendUnavailableException.class);
+        dockerUp.set(true);
+        assertThat(lone.choose("auto", STRICT, HOST).name()).isEqualTo("docker");
+        assertThat(docker.probes()).isEqualTo(6);
+
+        // a TTL of zero keeps nothing
+        BackendRegistry uncached = new BackendRegistry(List.of(bwrap), Duration.ZERO, now::get);
+        uncached.describe();
+        uncached.describe();
+        assertThat(bwrap.probes()).isEqualTo(3);
     }
 }

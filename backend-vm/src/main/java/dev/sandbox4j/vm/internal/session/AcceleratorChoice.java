@@ -50,6 +50,12 @@ public final class AcceleratorChoice {
      * host's Linux guest when a host kernel exists, else TCG unless forced.
      */
     public static VmPlan.Accel forHost(Map<String, String> options, VmCache cache) {
+        boolean forced = VmConfig.option(options, OPTION).isPresent()
+                || Optional.ofNullable(System.getenv(ENV)).filter(s -> !s.isBlank()).isPresent();
+        if (!forced && !kvmUsable()) {
+            // decided without preparing the host's guest (which takes seconds the first time)
+            return VmPlan.Accel.TCG;
+        }
         try {
             return choose(options, Guests.resolve(SandboxImage.host(), cache), cache).accel();
         } catch (SandboxException e) {
@@ -68,8 +74,7 @@ public final class AcceleratorChoice {
                 default -> throw new InvalidInputException(OPTION + "=" + forced.get() + ": give kvm or tcg (or leave it out to detect)");
             };
         }
-        Path kvm = Path.of("/dev/kvm");
-        if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
+        if (!kvmUsable()) {
             return new Choice(VmPlan.Accel.TCG, "no usable /dev/kvm");
         }
         String key;
@@ -79,6 +84,11 @@ public final class AcceleratorChoice {
             return new Choice(VmPlan.Accel.TCG, "cannot read " + VmPlan.QEMU + " to test KVM: " + e.getMessage());
         }
         return MEMO.computeIfAbsent(key, k -> cachedOrTest(k, image, cache));
+    }
+
+    private static boolean kvmUsable() {
+        Path kvm = Path.of("/dev/kvm");
+        return Files.isReadable(kvm) && Files.isWritable(kvm);
     }
 
     private static Choice cachedOrTest(String key, GuestImage image, VmCache cache) {

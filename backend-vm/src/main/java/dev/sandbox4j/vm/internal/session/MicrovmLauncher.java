@@ -62,9 +62,9 @@ public final class MicrovmLauncher {
         this.cache = cache;
     }
 
-    /** The accelerator this host gives the default guest, for probe(). */
-    public String accelerator(Map<String, String> options, SandboxImage image) {
-        return AcceleratorChoice.choose(options, Guests.resolve(image, cache), cache).describe();
+    /** The accelerator this host gives the guest of {@code image}, and why, for probe(). */
+    AcceleratorChoice.Choice acceleratorChoice(Map<String, String> options, SandboxImage image) {
+        return AcceleratorChoice.choose(options, Guests.resolve(image, cache), cache);
     }
 
     public BackendSession open(SandboxSpec spec) {
