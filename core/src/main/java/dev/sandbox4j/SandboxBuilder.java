@@ -84,7 +84,8 @@ public final class SandboxBuilder {
     }
 
     /**
-     * The backend that {@link #build()} would pick now for this configuration, with its isolation level,
+     * The backend that {@link #build()} would pick now for this configuration (its options, such as
+     * {@code auto.allowEmulated}, included), with its isolation level,
      * availability and capabilities, without opening anything (no process, no directory); for tools that
      * describe a sandbox before it exists. A later {@code build()} may still pick another one when
      * availability changes in between.
@@ -94,7 +95,7 @@ public final class SandboxBuilder {
      * @throws BackendUnavailableException  no backend fits, or the named one is unavailable here
      */
     public BackendInfo choose() {
-        return Sandbox.choose(backend.orElse(null), policy, image);
+        return SandboxFactory.choose(backend, policy, image, Map.copyOf(options));
     }
 
     /**

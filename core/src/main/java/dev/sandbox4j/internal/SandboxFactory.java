@@ -1,6 +1,7 @@
 package dev.sandbox4j.internal;
 
 import dev.sandbox4j.BackendUnavailableException;
+import dev.sandbox4j.BackendInfo;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
@@ -44,6 +45,14 @@ public final class SandboxFactory {
     public static Sandbox open(Optional<String> backend, IsolationPolicy policy, SandboxImage image,
                                List<SandboxListener> listeners, Optional<Path> workspace, Map<String, String> options) {
         return open(BackendRegistry.global(), backend, policy, image, listeners, workspace, options);
+    }
+
+    /** The backend that {@link #open} would choose for these settings (its options included), opening nothing. */
+    public static BackendInfo choose(Optional<String> backend, IsolationPolicy policy, SandboxImage image,
+                                     Map<String, String> options) {
+        BackendRegistry registry = BackendRegistry.global();
+        SandboxBackend chosen = registry.choose(BackendRegistry.requestedName(backend), policy, image, options);
+        return new BackendInfo(chosen.name(), chosen.isolation(), registry.probe(chosen), chosen.capabilities());
     }
 
     /** As {@link #open(Optional, IsolationPolicy, SandboxImage, List, Optional, Map)}, choosing among {@code registry}'s backends. */
