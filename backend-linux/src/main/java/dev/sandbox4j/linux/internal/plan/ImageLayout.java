@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * The root of the view for an image: {@code SandboxImage.host()} (the host's system directories
- * read-only, and a minimal generated /etc) or {@code SandboxImage.directory(rootfs)} (each top-level entry
+ * read-only, a minimal generated /etc, and an empty /home and /root as a container's or VM's image has) or {@code SandboxImage.directory(rootfs)} (each top-level entry
  * of the root file system read-only). Both are laid out entry by entry on the engine's own empty root, so
  * that mount points such as /proc, /tmp and /workspace can always be made, even where the image lacks
  * them.
@@ -33,6 +33,14 @@ final class ImageLayout {
     static final List<String> HOST_ETC_PREFIXES = List.of("java-", "python3");
     /** Host /etc entries shown only with the host's network. */
     static final List<String> HOST_ETC_NETWORK = List.of("hosts", "resolv.conf", "host.conf", "gai.conf");
+
+    /**
+     * The empty directories that {@code SandboxImage.host()} shows as a container's or VM's image has them
+     * (mode 0755, read-only with the root): never the host's /home or /root, whose contents must not be seen.
+     * /tmp and /var/tmp come from the policy's tmpfs paths; /var is made here so that its mode does not depend
+     * on the engine's umask when it makes the parent of /var/tmp.
+     */
+    static final List<String> HOST_EMPTY_DIRS = List.of("/home", "/root", "/var");
 
     /** Top-level entries of a rootfs that the sandbox gets fresh instead. */
     static final Set<String> ROOTFS_REPLACED = Set.of("proc", "dev", "sys", "workspace");
@@ -72,6 +80,7 @@ final class ImageLayout {
         }
         generated.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> out.generated("/etc/" + e.getKey(), e.getValue()));
+        HOST_EMPTY_DIRS.forEach(d -> out.add(new Step.Dir(d, 0755)));
     }
 
     /**
