@@ -54,8 +54,9 @@ package dev.sandbox4j.testkit;
  *
  * <p>The rules live in a chain of abstract classes, one concern each: {@link ExecContract},
  * {@link FilesContract}, {@link HygieneContract}, {@link EscapeContract}, {@link LimitsContract},
- * {@link PolicyContract}, then the attack suite above; helpers in {@link ContractCommands},
+ * {@link PolicyContract}, then the attack suite above, then {@link LayoutContract} (the root layout one
+ * policy gives on every backend: /home, /root, /tmp, /var/tmp, and never the host's /root or /home); helpers in {@link ContractCommands},
  * {@link HostProbes} and {@link AttackHelper}. One test instance per class; rules run one at a time.
  */
-public abstract class SandboxContractTest extends LoadAttackContract {
+public abstract class SandboxContractTest extends LayoutContract {
 }
