@@ -5,7 +5,8 @@ package dev.sandbox4j.spi;
  *
  * @param available true when it can
  * @param reason    when available: what it found (version, accelerator); else: why not
- * @param fix       when unavailable: the exact way out (package to install, daemon to start); else empty
+ * @param fix       when unavailable: the exact way out (package to install, daemon to start); when available:
+ *                  empty, or the way out of a limitation that the reason warns of
  */
 public record Availability(boolean available, String reason, String fix) {
     public Availability {
