@@ -261,6 +261,28 @@ class SandboxPlanTest {
     }
 
     @Test
+    void anImageDirectoryWithoutATmpfsPathsMountPointIsLaidOutEntryByEntry() throws IOException {
+        Path rootfs = Files.createDirectories(tmp.resolve("rootfs-var"));
+        Files.createDirectories(rootfs.resolve("var/lib/x"));
+        Files.writeString(rootfs.resolve("var/marker"), "m");
+        Files.createDirectories(rootfs.resolve("usr/bin"));
+        SandboxPlan plan = SandboxPlan.from(spec(IsolationPolicy.strict(), SandboxImage.directory(rootfs)), request(), facts());
+        assertThat(plan.stepsOf(Step.Dir.class)).as("/var has no tmp: an empty /var of the view's own, /var/tmp made in it")
+                .containsExactly(new Step.Dir("/var", 0755));
+        assertThat(plan.stepsOf(Step.BindRo.class)).extracting(Step.BindRo::host, Step.BindRo::dest)
+                .contains(tuple(rootfs.resolve("var/lib"), "/var/lib"), tuple(rootfs.resolve("var/marker"), "/var/marker"),
+                        tuple(rootfs.resolve("usr"), "/usr"))
+                .doesNotContain(tuple(rootfs.resolve("var"), "/var"));
+        assertThat(plan.stepsOf(Step.Tmpfs.class)).extracting(Step.Tmpfs::dest).containsExactly("/tmp", "/var/tmp");
+
+        Files.createDirectories(rootfs.resolve("var/tmp"));
+        SandboxPlan whole = SandboxPlan.from(spec(IsolationPolicy.strict(), SandboxImage.directory(rootfs)), request(), facts());
+        assertThat(whole.stepsOf(Step.Dir.class)).as("the image has /var/tmp: /var is bound whole").isEmpty();
+        assertThat(whole.stepsOf(Step.BindRo.class)).extracting(Step.BindRo::host, Step.BindRo::dest)
+                .contains(tuple(rootfs.resolve("var"), "/var"));
+    }
+
+    @Test
     void missingRootfsOrMountIsRefusedNamingIt() {
         Path missing = tmp.resolve("no-such-rootfs");
         assertThatThrownBy(() -> SandboxPlan.session(spec(IsolationPolicy.strict(), SandboxImage.directory(missing)), facts()))
