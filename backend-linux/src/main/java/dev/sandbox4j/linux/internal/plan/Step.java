@@ -392,8 +392,9 @@ public sealed interface Step {
     }
 
     /**
-     * An empty directory made on the view's own root (read-only with it after {@link RemountRo} of /), where
-     * containers and VMs have one in their image: /home and /root. Its parents are made too (mode 0755).
+     * An empty directory made on the view's own root (read-only with it after {@link RemountRo} of /): where
+     * containers and VMs have one in their image (/home, /root, /var of the host image), or for an image
+     * directory laid out entry by entry. Its parents are made too (mode 0755).
      *
      * @param mode permission bits, e.g. 0755
      */
