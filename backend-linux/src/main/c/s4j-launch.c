@@ -16,7 +16,8 @@
  *   stack; only lowered)  --keep-cap N (repeatable)  --keep-all-caps
  * VIEW, in order on an empty root: --ro-bind|--bind|--dev-bind DEV:INO SRC DST (recursive; nosuid, nodev but
  *   for --dev-bind)  --ro-bind-own|--bind-own DEV:INO SRC DST (idmapped with --idmap)  --tmpfs DST BYTES MODE
- *   --proc DST  --dev DST  --symlink TARGET DST  --hide DST  --remount-ro DST
+ *   --proc DST  --dev DST  --symlink TARGET DST  --dir DST MODE (an empty directory on the root)  --hide DST
+ *   --remount-ro DST
  *   Every bind source is pinned: SRC must resolve, without following any symbolic link, to the object whose
  *   st_dev:st_ino is DEV:INO (what the JVM pinned when the sandbox was built); otherwise nothing runs and the
  *   launch fails naming SRC (open_pinned in s4j-view.c). A source is never mounted by name.
@@ -152,11 +153,11 @@ void pin_arg(struct op *o, const char *spec) {
 }
 
 int view_arg(int argc, char **argv, int i) {
-    /* values: a bind DEV:INO SRC DST, --symlink TARGET DST, --tmpfs DST BYTES MODE, the others DST */
+    /* values: a bind DEV:INO SRC DST, --symlink TARGET DST, --tmpfs DST BYTES MODE, --dir DST MODE, the others DST */
     static const struct { const char *flag; enum kind kind; int paths; } view[] = {
         {"--bind", BIND, 3}, {"--ro-bind", RO_BIND, 3}, {"--dev-bind", DEV_BIND, 3}, {"--bind-own", BIND_OWN, 3},
         {"--ro-bind-own", RO_BIND_OWN, 3}, {"--symlink", SYMLINK, 2}, {"--tmpfs", TMPFS, 3}, {"--proc", PROC, 1},
-        {"--dev", DEV, 1}, {"--hide", HIDE, 1}, {"--remount-ro", REMOUNT_RO, 1}};
+        {"--dev", DEV, 1}, {"--hide", HIDE, 1}, {"--remount-ro", REMOUNT_RO, 1}, {"--dir", EMPTY_DIR, 2}};
     const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     size_t k = 0;
     while (k < sizeof view / sizeof view[0] && strcmp(f, view[k].flag)) k++;
@@ -169,13 +170,14 @@ int view_arg(int argc, char **argv, int i) {
         *o = (struct op){view[k].kind, abs_path(argv[i + 2]), abs_path(argv[i + 3]), NULL, 0, 0, 0, 0, -1, 0};
         pin_arg(o, v);
     } else {
-        *o = (struct op){view[k].kind, view[k].kind == SYMLINK ? v : abs_path(v), n == 2 ? abs_path(argv[i + 2]) : NULL,
-                NULL, 0, 0, 0, 0, -1, 0};
+        *o = (struct op){view[k].kind, view[k].kind == SYMLINK ? v : abs_path(v),
+                n == 2 && view[k].kind == SYMLINK ? abs_path(argv[i + 2]) : NULL, NULL, 0, 0, 0, 0, -1, 0};
     }
     if (o->kind == TMPFS) {
         o->size = (unsigned long long) number(argv[i + 2], 10, 0x7fffffffffffffffL);
         o->mode = (unsigned) number(argv[i + 3], 8, 07777);
     }
+    if (o->kind == EMPTY_DIR) o->mode = (unsigned) number(argv[i + 2], 8, 07777);
     return n;
 }
 

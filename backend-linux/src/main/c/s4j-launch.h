@@ -47,7 +47,7 @@
  * else. The _OWN ones are idmapped when --idmap is given.
  */
 enum kind { BIND, RO_BIND, DEV_BIND, BIND_OWN, RO_BIND_OWN, TMPFS, PROC, DEV, SYMLINK, HIDE, REMOUNT_RO,
-    DEV_NODES, MOUNT_POINT /* --build-root's own (s4j-root.c): a few host device nodes; an empty directory */ };
+    EMPTY_DIR /* an empty directory on the root, of mode o->mode (made with its parents) */, DEV_NODES, MOUNT_POINT /* --build-root's own (s4j-root.c): a few host device nodes; an empty directory */ };
 struct op {
     enum kind kind;
     const char *a, *b, *what; /* what: for messages, what the bind is ("the policy's mount at /data"), or NULL */

@@ -24,7 +24,7 @@
  * FILE: --root ROOT [--net none|host] [--idmap FU:FG:TU:TG] [--run-tmpfs]
  *       [--cleanup-cgroup DIR]... [--cleanup-dir DIR]... VIEW...
  * VIEW, in order: --ro-bind|--bind|--ro-bind-own|--bind-own DEV:INO SRC DST  --symlink TARGET DST
- *       --tmpfs DST BYTES MODE  --hide DST  --dev-nodes DST (a tmpfs with the host's null, zero, full, random
+ *       --tmpfs DST BYTES MODE  --dir DST MODE (an empty directory)  --hide DST  --dev-nodes DST (a tmpfs with the host's null, zero, full, random
  *       and urandom bound in it: a chroot's /dev)  --mount-point DST (an empty directory for what the engine
  *       mounts itself: nspawn's /proc, /dev, /sys, /run)  --remount-ro / (the root's tmpfs, at the end)
  * Every mount is nosuid and nodev (the device nodes are binds of their own), binds recursive unless idmapped.
@@ -220,6 +220,19 @@ static void apply(struct op *o) {
     case HIDE: hide_in_root(o->a); break;
     case DEV_NODES: dev_nodes(o->a); break;
     case MOUNT_POINT: close(point(o->a, 1)); break;
+    case EMPTY_DIR: {
+        /* made here by point() (never through a link: its last component is opened O_NOFOLLOW to set the mode) */
+        close(point(o->a, 1));
+        char parent[4096];
+        const char *name;
+        split(o->a, parent, &name);
+        int dir = point(parent, 1);
+        int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fchmod(fd, o->mode) < 0) fail("directory %s: set its mode %o", o->a, o->mode);
+        close(fd);
+        close(dir);
+        break;
+    }
     case REMOUNT_RO: break; /* the root: last, once every mount point on it is made */
     case DEV_BIND: case PROC: case DEV:
         errno = EINVAL;

@@ -261,6 +261,10 @@ void build_root(void) {
             mkdir_parent(dst);
             if (symlink(o->a, dst) < 0) fail("symlink %s", o->b);
             break;
+        case EMPTY_DIR:
+            mkdir_p(dst);
+            if (chmod(dst, o->mode) < 0) fail("chmod %s", o->a); /* mkdir's mode went through the umask */
+            break;
         case HIDE: hide(dst); break;
         case REMOUNT_RO:
             if (!strcmp(o->a, "/")) root_ro = 1; /* after the final pivot: its mount points must be made first */

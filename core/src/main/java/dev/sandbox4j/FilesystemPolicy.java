@@ -32,9 +32,13 @@ public record FilesystemPolicy(boolean isolated, List<Mount> mounts, List<String
         }
     }
 
-    /** The default: a private view with a tmpfs on /tmp and nothing else of the host beyond the image. */
+    /**
+     * The default: a private view with a tmpfs on /tmp and on /var/tmp (the two places programs expect to write
+     * temporary files, as in a container or VM; with {@code limits.disk} both lie on the sandbox's bounded
+     * storage) and nothing else of the host beyond the image.
+     */
     public static FilesystemPolicy isolatedView() {
-        return new FilesystemPolicy(true, List.of(), List.of(), List.of("/tmp"));
+        return new FilesystemPolicy(true, List.of(), List.of(), List.of("/tmp", "/var/tmp"));
     }
 
     /** The host's whole file system, unprotected; what {@link IsolationPolicy#permissive()} uses. */

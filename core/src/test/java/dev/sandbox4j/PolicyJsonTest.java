@@ -335,7 +335,7 @@ class PolicyJsonTest {
                 """);
         assertThat(p.filesystem().mounts()).containsExactly(Mount.readWrite(Path.of("/var/tmp"), "/data"));
         assertThat(p.filesystem().hidden()).isEqualTo(List.of("/etc/shadow"));
-        assertThat(p.filesystem().tmpfs()).isEqualTo(List.of("/tmp"));
+        assertThat(p.filesystem().tmpfs()).isEqualTo(List.of("/tmp", "/var/tmp"));
     }
 
     private static JsonNode field(String json, String part, String name) {

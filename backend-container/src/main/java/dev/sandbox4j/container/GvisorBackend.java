@@ -5,6 +5,7 @@ import dev.sandbox4j.container.internal.EngineKind;
 import dev.sandbox4j.InvalidInputException;
 import dev.sandbox4j.container.internal.runsc.DaemonlessGvisor;
 import dev.sandbox4j.container.internal.runsc.Runsc;
+import dev.sandbox4j.container.internal.runsc.StatxCheck;
 import dev.sandbox4j.spi.Availability;
 import dev.sandbox4j.spi.BackendSession;
 import dev.sandbox4j.spi.Capability;
@@ -73,16 +74,21 @@ public final class GvisorBackend implements SandboxBackend {
         return support.kind().isolation();
     }
 
-    /** The engine path when it is available, else the daemonless one; unavailable with both reasons. */
+    /**
+     * The engine path when it is available, else the daemonless one; unavailable with both reasons. An available
+     * one carries {@link StatxCheck}'s warning (reason) and way out (fix) when the runsc fails the host image's GNU
+     * tools.
+     */
     @Override
     public Availability probe() {
         Availability engine = support.probe();
         if (engine.available()) {
-            return engine;
+            // the engine's runtime is registered as runsc: the one on the PATH is checked (once per JVM)
+            return Runsc.find(Runsc.DEFAULT).map(r -> StatxCheck.of(r).apply(engine)).orElse(engine);
         }
         Availability runsc = DaemonlessGvisor.probe(Runsc.DEFAULT);
         if (runsc.available()) {
-            return Availability.available(runsc.reason() + "; no engine path (" + engine.reason() + ")");
+            return new Availability(true, runsc.reason() + "; no engine path (" + engine.reason() + ")", runsc.fix());
         }
         return Availability.unavailable("no Docker engine with the runsc runtime (" + engine.reason()
                 + "), and runsc cannot run without one (" + runsc.reason() + ")", engine.fix() + "; or, without an engine: "

@@ -7,7 +7,8 @@ import dev.sandbox4j.testkit.SandboxContractTest;
 /**
  * The core contract kit against {@code gvisor}: strict() less what gVisor does not claim (pids limit,
  * no-new-privileges and dropped capabilities; see {@link GvisorBackend}), on the tests' busybox image: the
- * host's GNU ls cannot list /proc/self under this gVisor (statx gives EINVAL), busybox's can.
+ * host's GNU ls cannot list /proc/self under this gVisor (statx gives EINVAL), busybox's can (the probe
+ * warns of it: {@link dev.sandbox4j.container.internal.runsc.StatxCheck}, {@link GvisorStatxWarningTest}).
  *
  * <p>No capabilities and no-new-privileges are applied to every gVisor sandbox but not claimed (the kit
  * reads the NoNewPrivs and CapAmb lines of /proc/self/status, which gVisor's /proc does not print);

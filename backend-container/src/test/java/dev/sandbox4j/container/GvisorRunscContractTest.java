@@ -8,7 +8,7 @@ import dev.sandbox4j.testkit.SandboxContractTest;
  * The core contract kit against {@code gvisor-runsc} (runsc without an engine): strict() less the pids
  * limit, which it does not claim (see {@link GvisorRunscBackend}), on the tests' busybox root file system
  * ({@link SandboxImage#rootfs}, unpacked into the bundle): the host's GNU ls cannot list /proc/self/fd
- * under this gVisor (statx gives EINVAL), busybox's can. {@link GvisorRunscBackendTest} runs on the
+ * under this gVisor (statx gives EINVAL), busybox's can (the probe warns of it: {@link GvisorStatxWarningTest}). {@link GvisorRunscBackendTest} runs on the
  * host image. The NO_NEW_PRIVILEGES and DROP_CAPABILITIES rules read gVisor's no_new_privs and ambient set
  * through busybox's {@code setpriv --dump}, since gVisor's /proc/self/status lacks the NoNewPrivs and
  * CapAmb lines.

@@ -56,8 +56,10 @@ package dev.sandbox4j.testkit;
  * <p>The rules live in a chain of abstract classes, one concern each: {@link ExecContract},
  * {@link FilesContract}, {@link FileDetailsContract}, {@link HygieneContract}, {@link EscapeContract}, {@link LimitsContract},
  * {@link PolicyContract}, then the attack suite above, then {@link BackgroundContract} (background processes
- * outlive their exec, reach the next one and die at close; a timeout kills only its own exec's tree); helpers in {@link ContractCommands},
+ * outlive their exec, reach the next one and die at close; a timeout kills only its own exec's tree), then
+ * {@link LayoutContract} (the root layout one policy gives on every backend: /home, /root, /tmp, /var/tmp, and
+ * never the host's /root or /home); helpers in {@link ContractCommands},
  * {@link HostProbes} and {@link AttackHelper}. One test instance per class; rules run one at a time.
  */
-public abstract class SandboxContractTest extends BackgroundContract {
+public abstract class SandboxContractTest extends LayoutContract {
 }

@@ -40,7 +40,10 @@ public final class DaemonlessGvisor {
     private DaemonlessGvisor() {
     }
 
-    /** Available when runsc runs here, the JVM is root and a static init exists; never throws. */
+    /**
+     * Available when runsc runs here, the JVM is root and a static init exists, with {@link StatxCheck}'s
+     * warning when this runsc fails the host's GNU tools; never throws.
+     */
     public static Availability probe(String runscName) {
         try {
             Optional<Runsc> runsc = Runsc.find(runscName);
@@ -63,8 +66,9 @@ public final class DaemonlessGvisor {
                 return Availability.unavailable("no static init (tini, docker-init or catatonit) on this host to run as PID 1"
                         + " of the sandbox", HostBinaries.initFix());
             }
-            return Availability.available(v.output() + " at " + runsc.get() + ", daemonless (runsc with an OCI bundle,"
-                    + " platform ptrace, network none)");
+            // the host image's GNU tools may fail under this runsc: a warning, checked once per JVM (StatxCheck)
+            return StatxCheck.of(runsc.get()).apply(Availability.available(v.output() + " at " + runsc.get()
+                    + ", daemonless (runsc with an OCI bundle, platform ptrace, network none)"));
         } catch (IOException | RuntimeException e) {
             return Availability.unavailable("runsc probe failed: " + e, Runsc.installFix());
         }

@@ -148,16 +148,20 @@ class ContainerPlannerTest {
     }
 
     @Test
-    void withADiskLimitTheTmpfsPathsAreBindsOfTheStorageDirectories(@TempDir Path storageDir) {
+    void withADiskLimitTheTmpfsPathsAreBindsOfTheStorageDirectories(@TempDir Path storage) throws java.io.IOException {
         IsolationPolicy pol = IsolationPolicy.strict().toBuilder().limits(l -> l.disk(DataSize.ofMiB(16))).build();
+        Path storageDir = java.nio.file.Files.createDirectory(storage.resolve("tmp0"));
+        Path varTmpDir = java.nio.file.Files.createDirectory(storage.resolve("tmp1"));
         SandboxHost host = new SandboxHost(IDS, PinnedPath.pin(ws, "workspace"), List.of(), Optional.empty(),
-                Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(PinnedPath.pin(storageDir, "storage directory")), java.util.OptionalLong.empty())),
+                Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(PinnedPath.pin(storageDir, "storage directory"),
+                        PinnedPath.pin(varTmpDir, "storage directory")), java.util.OptionalLong.empty())),
                 PinnedPath::pin);
         SandboxSpec spec = new SandboxSpec("abc123", SessionLabels.current(), pol, SandboxImage.host(), ws, Map.of(),
                 EventSink.discard(), host);
         ContainerPlan p = ContainerPlanner.plan(spec, EngineKind.DOCKER, "img:1", List.of(), INIT.toString(), "/dev/null",
                 "/workspace", Optional.empty(), List.of());
-        assertThat(p.tmpfs()).as("no engine tmpfs: it would escape the limit").doesNotContainKey("/tmp");
-        assertThat(p.binds()).contains(new BindMount(storageDir.toString(), "/tmp", false));
+        assertThat(p.tmpfs()).as("no engine tmpfs: it would escape the limit").doesNotContainKeys("/tmp", "/var/tmp");
+        assertThat(p.binds()).contains(new BindMount(storageDir.toString(), "/tmp", false),
+                new BindMount(varTmpDir.toString(), "/var/tmp", false));
     }
 }

@@ -286,6 +286,12 @@ public final class BwrapArgs {
         }
 
         @Override
+        public Void dir(Step.Dir d) {
+            add(o, "--perms", String.format("%04o", d.mode()), "--dir", d.dest());
+            return null;
+        }
+
+        @Override
         public Void tmpfs(Step.Tmpfs t) {
             t.size().ifPresent(size -> add(o, "--size", Long.toString(size.bytes())));
             add(o, "--perms", String.format("%04o", t.mode()), "--tmpfs", t.dest());

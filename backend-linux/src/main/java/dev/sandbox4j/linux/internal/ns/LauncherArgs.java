@@ -196,6 +196,12 @@ final class LauncherArgs {
         }
 
         @Override
+        public Void dir(Step.Dir s) {
+            view.addAll(List.of("--dir", s.dest(), Integer.toOctalString(s.mode())));
+            return null;
+        }
+
+        @Override
         public Void tmpfs(Step.Tmpfs s) {
             view.addAll(List.of("--tmpfs", s.dest(), Long.toString(s.size().map(x -> x.bytes()).orElse(0L)),
                     Integer.toOctalString(s.mode())));

@@ -150,7 +150,9 @@ public record SandboxPlan(List<Step> steps, Map<Path, String> generatedFiles) {
         if (spec.image() instanceof SandboxImage.Directory d) {
             PinnedPath rootfs = host.rootfs().orElseThrow(() -> new IllegalStateException("image.directory " + d.rootfs()
                     + ": the core pinned no root file system (a bug: report it)"));
-            ImageLayout.directory(b, b.facts(), rootfs);
+            List<String> mountPoints = new ArrayList<>(fs.tmpfs());
+            fs.mounts().forEach(m -> mountPoints.add(m.sandboxPath()));
+            ImageLayout.directory(b, b.facts(), rootfs, mountPoints);
         } else if (spec.image() instanceof SandboxImage.Host) {
             ImageLayout.host(b, b.facts(), spec.policy().network(), uid, gid);
         } else {

@@ -57,6 +57,8 @@ public sealed interface Step {
 
         R symlink(Symlink s);
 
+        R dir(Dir s);
+
         R tmpfs(Tmpfs s);
 
         R proc(Proc s);
@@ -386,6 +388,25 @@ public sealed interface Step {
         @Override
         public String toString() {
             return "symlink " + dest + " -> " + target;
+        }
+    }
+
+    /**
+     * An empty directory made on the view's own root (read-only with it after {@link RemountRo} of /): where
+     * containers and VMs have one in their image (/home, /root, /var of the host image), or for an image
+     * directory laid out entry by entry. Its parents are made too (mode 0755).
+     *
+     * @param mode permission bits, e.g. 0755
+     */
+    record Dir(String dest, int mode) implements Step {
+        @Override
+        public <R> R accept(Visitor<R> v) {
+            return v.dir(this);
+        }
+
+        @Override
+        public String toString() {
+            return "empty directory " + dest + " mode 0" + Integer.toOctalString(mode);
         }
     }
 

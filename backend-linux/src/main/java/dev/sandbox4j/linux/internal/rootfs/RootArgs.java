@@ -189,6 +189,13 @@ public final class RootArgs {
         }
 
         @Override
+        public Void dir(Step.Dir s) {
+            check(s.dest(), s);
+            view.addAll(List.of("--dir", s.dest(), Integer.toOctalString(s.mode())));
+            return null;
+        }
+
+        @Override
         public Void tmpfs(Step.Tmpfs s) {
             check(s.dest(), s);
             view.addAll(List.of("--tmpfs", s.dest(), Long.toString(s.size().map(x -> x.bytes()).orElse(0L)),

@@ -78,6 +78,10 @@ class BwrapArgsTest {
         assertSequence(o, "--proc", "/proc");
         assertSequence(o, "--dev", "/dev");
         assertSequence(o, "--size", Long.toString(512L << 20), "--perms", "1777", "--tmpfs", "/tmp");
+        assertSequence(o, "--size", Long.toString(512L << 20), "--perms", "1777", "--tmpfs", "/var/tmp");
+        assertSequence(o, "--perms", "0755", "--dir", "/home");
+        assertSequence(o, "--perms", "0755", "--dir", "/root");
+        assertSequence(o, "--perms", "0755", "--dir", "/var");
         StagedBinds.Stage workspace = stageOf(inv, ws);
         assertThat(workspace.kind()).as("idmapped: the JVM's files are the sandbox user's").isEqualTo(StagedBinds.Kind.OWN);
         assertThat(workspace.source()).isEqualTo(pinned(ws));

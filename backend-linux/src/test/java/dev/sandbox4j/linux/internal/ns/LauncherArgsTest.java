@@ -96,7 +96,8 @@ class LauncherArgsTest {
         assertThat(values(a, "--cgroup-procs", 1)).containsExactly("/sys/fs/cgroup/pids/x/cgroup.procs");
         assertThat(values(a, "--bind-own", 3)).as("every bind names its pin").containsExactly(pin(ws) + " " + ws + " /workspace");
         assertThat(values(a, "--ro-bind", 3)).contains(pin(Path.of("/usr")) + " /usr /usr");
-        assertThat(values(a, "--tmpfs", 3)).containsExactly("/tmp " + (512L << 20) + " 1777");
+        assertThat(values(a, "--tmpfs", 3)).containsExactly("/tmp " + (512L << 20) + " 1777", "/var/tmp " + (512L << 20) + " 1777");
+        assertThat(values(a, "--dir", 2)).as("the host image's empty /home and /root").containsExactly("/home 755", "/root 755", "/var 755");
         assertThat(values(a, "--proc", 1)).containsExactly("/proc");
         assertThat(values(a, "--dev", 1)).containsExactly("/dev");
         assertThat(values(a, "--remount-ro", 1)).containsExactly("/");

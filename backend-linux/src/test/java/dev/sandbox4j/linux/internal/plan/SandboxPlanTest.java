@@ -2,6 +2,7 @@ package dev.sandbox4j.linux.internal.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.sandbox4j.DataSize;
 import dev.sandbox4j.InvalidInputException;
@@ -83,7 +84,7 @@ class SandboxPlanTest {
                 Step.UnshareIpc.class, Step.UnshareUts.class, Step.UnshareCgroup.class, Step.DisableUserns.class,
                 Step.SetUser.class, Step.DropCaps.class, Step.NoNewPrivs.class, Step.DieWithParent.class,
                 Step.NewSession.class, Step.CgroupLimits.class, Step.JoinCgroups.class, Step.Rlimit.class, Step.BindRo.class,
-                Step.Proc.class, Step.Dev.class, Step.Tmpfs.class, Step.BindRw.class, Step.RemountRo.class, Step.Seccomp.class,
+                Step.Dir.class, Step.Proc.class, Step.Dev.class, Step.Tmpfs.class, Step.BindRw.class, Step.RemountRo.class, Step.Seccomp.class,
                 Step.ClearEnv.class, Step.SetEnv.class, Step.Chdir.class, Step.Exec.class);
         for (int i = 1; i < order.size(); i++) {
             assertThat(index(plan, order.get(i - 1))).as("%s before %s in\n%s", order.get(i - 1).getSimpleName(),
@@ -98,9 +99,13 @@ class SandboxPlanTest {
                 java.util.OptionalDouble.of(1.0), OptionalInt.of(128)));
         assertThat(plan.stepsOf(Step.Rlimit.class)).extracting(r -> r.limit().toString())
                 .containsExactly("RLIMIT_FSIZE=" + (64L << 20), "RLIMIT_NOFILE=256");
-        assertThat(plan.stepsOf(Step.Tmpfs.class)).singleElement()
-                .satisfies(t -> assertThat(t.dest()).isEqualTo("/tmp"))
-                .satisfies(t -> assertThat(t.mode()).isEqualTo(01777));
+        assertThat(plan.stepsOf(Step.Tmpfs.class)).as("strict's tmpfs paths, as a container's or VM's")
+                .extracting(Step.Tmpfs::dest, Step.Tmpfs::mode).containsExactly(tuple("/tmp", 01777), tuple("/var/tmp", 01777));
+        assertThat(plan.stepsOf(Step.Dir.class)).as("the host image's empty /home and /root, never the host's")
+                .containsExactly(new Step.Dir("/home", 0755), new Step.Dir("/root", 0755), new Step.Dir("/var", 0755));
+        assertThat(plan.stepsOf(Step.BindRo.class)).as("nothing of the host's /home or /root is bound")
+                .noneMatch(b -> b.dest().startsWith("/home") || b.dest().startsWith("/root")
+                        || b.host().startsWith(Path.of("/home")) || b.host().startsWith(Path.of("/root")));
         assertThat(plan.stepsOf(Step.BindRw.class)).singleElement().satisfies(b -> {
             assertThat(b.dest()).isEqualTo("/workspace");
             assertThat(b.origin()).isEqualTo(Step.Origin.WORKSPACE);
@@ -222,17 +227,20 @@ class SandboxPlanTest {
     @Test
     void withDiskStorageEachTmpfsPathIsItsStorageDirectory() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("storage/tmp0"));
+        Path varTmp = Files.createDirectories(tmp.resolve("storage/tmp1"));
         IsolationPolicy p = IsolationPolicy.strict();
         SandboxHost plain = TestSpecs.host(p, SandboxImage.host(), ws, OWN);
         PinnedPath pinned = PinnedPath.pin(dir, "storage directory");
+        PinnedPath pinnedVarTmp = PinnedPath.pin(varTmp, "storage directory");
         SandboxHost withStorage = new SandboxHost(OWN, plain.workspace(), plain.mounts(), plain.rootfs(),
-                Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(pinned), java.util.OptionalLong.empty())),
+                Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(pinned, pinnedVarTmp), java.util.OptionalLong.empty())),
                 PinnedPath::pin);
         SandboxSpec spec = new SandboxSpec("sb1", SessionLabels.current(), p, SandboxImage.host(), ws, Map.of(),
                 EventSink.discard(), withStorage);
         SandboxPlan plan = SandboxPlan.session(spec, facts());
-        assertThat(plan.stepsOf(Step.Tmpfs.class)).as("no tmpfs of its own: the storage bounds /tmp too").isEmpty();
-        assertThat(plan.stepsOf(Step.BindRw.class)).contains(new Step.BindRw(HostPath.of(pinned), "/tmp", own(), Step.Origin.STORAGE));
+        assertThat(plan.stepsOf(Step.Tmpfs.class)).as("no tmpfs of its own: the storage bounds /tmp and /var/tmp too").isEmpty();
+        assertThat(plan.stepsOf(Step.BindRw.class)).contains(new Step.BindRw(HostPath.of(pinned), "/tmp", own(), Step.Origin.STORAGE),
+                new Step.BindRw(HostPath.of(pinnedVarTmp), "/var/tmp", own(), Step.Origin.STORAGE));
     }
 
     @Test
@@ -250,6 +258,28 @@ class SandboxPlanTest {
         assertThat(plan.stepsOf(Step.BindRo.class)).noneMatch(b -> b.dest().equals("/proc"));
         assertThat(plan.stepsOf(Step.Symlink.class)).containsExactly(new Step.Symlink("usr/bin", "/bin"));
         assertThat(plan.generatedFiles()).as("a rootfs brings its own /etc").isEmpty();
+    }
+
+    @Test
+    void anImageDirectoryWithoutATmpfsPathsMountPointIsLaidOutEntryByEntry() throws IOException {
+        Path rootfs = Files.createDirectories(tmp.resolve("rootfs-var"));
+        Files.createDirectories(rootfs.resolve("var/lib/x"));
+        Files.writeString(rootfs.resolve("var/marker"), "m");
+        Files.createDirectories(rootfs.resolve("usr/bin"));
+        SandboxPlan plan = SandboxPlan.from(spec(IsolationPolicy.strict(), SandboxImage.directory(rootfs)), request(), facts());
+        assertThat(plan.stepsOf(Step.Dir.class)).as("/var has no tmp: an empty /var of the view's own, /var/tmp made in it")
+                .containsExactly(new Step.Dir("/var", 0755));
+        assertThat(plan.stepsOf(Step.BindRo.class)).extracting(Step.BindRo::host, Step.BindRo::dest)
+                .contains(tuple(rootfs.resolve("var/lib"), "/var/lib"), tuple(rootfs.resolve("var/marker"), "/var/marker"),
+                        tuple(rootfs.resolve("usr"), "/usr"))
+                .doesNotContain(tuple(rootfs.resolve("var"), "/var"));
+        assertThat(plan.stepsOf(Step.Tmpfs.class)).extracting(Step.Tmpfs::dest).containsExactly("/tmp", "/var/tmp");
+
+        Files.createDirectories(rootfs.resolve("var/tmp"));
+        SandboxPlan whole = SandboxPlan.from(spec(IsolationPolicy.strict(), SandboxImage.directory(rootfs)), request(), facts());
+        assertThat(whole.stepsOf(Step.Dir.class)).as("the image has /var/tmp: /var is bound whole").isEmpty();
+        assertThat(whole.stepsOf(Step.BindRo.class)).extracting(Step.BindRo::host, Step.BindRo::dest)
+                .contains(tuple(rootfs.resolve("var"), "/var"));
     }
 
     @Test

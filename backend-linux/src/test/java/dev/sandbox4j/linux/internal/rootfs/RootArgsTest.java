@@ -106,7 +106,9 @@ class RootArgsTest {
         assertThat(values(a, "--bind-own", 3)).as("the workspace, by its pin, idmapped")
                 .containsExactly(pin(ws) + " " + ws + " /workspace");
         assertThat(values(a, "--dev-nodes", 1)).containsExactly("/dev");
-        assertThat(values(a, "--tmpfs", 3)).containsExactly("/tmp " + DataSize.ofMiB(512).bytes() + " 1777");
+        assertThat(values(a, "--tmpfs", 3)).containsExactly("/tmp " + DataSize.ofMiB(512).bytes() + " 1777",
+                "/var/tmp " + DataSize.ofMiB(512).bytes() + " 1777");
+        assertThat(values(a, "--dir", 2)).as("the host image's empty /home and /root").containsExactly("/home 755", "/root 755", "/var 755");
         assertThat(values(a, "--ro-bind", 3)).as("generated files are pinned too")
                 .anyMatch(v -> v.endsWith(dir.resolve("files/etc/passwd") + " /etc/passwd"));
         assertThat(a.subList(a.size() - 2, a.size())).containsExactly("--remount-ro", "/");
@@ -193,18 +195,21 @@ class RootArgsTest {
     void theDiskStorageIsShownAtTheTmpfsPathsAndMountsBelowItAreAllowed() throws IOException {
         Path storage = Files.createDirectories(dir.resolve("storage"));
         Path tmp0 = Files.createDirectories(storage.resolve("tmp0"));
+        Path tmp1 = Files.createDirectories(storage.resolve("tmp1"));
         Path sws = Files.createDirectories(storage.resolve("workspace"));
         Path data = Files.createDirectories(dir.resolve("data"));
         IsolationPolicy p = chrootPolicy().toBuilder().limits(l -> l.disk(DataSize.ofMiB(16)))
                 .filesystem(f -> f.readOnly(data, "/tmp/data")).build();
         SandboxHost host = new SandboxHost(OWN, PinnedPath.pin(sws, "workspace"), List.of(PinnedPath.pin(data, "mount")),
-                Optional.empty(), Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(PinnedPath.pin(tmp0, "storage")),
+                Optional.empty(), Optional.of(new SandboxStorage(DataSize.ofMiB(16), List.of(PinnedPath.pin(tmp0, "storage"),
+                PinnedPath.pin(tmp1, "storage")),
                 OptionalLong.empty())), PinnedPath::pin);
         SandboxSpec spec = new SandboxSpec("abc123", SessionLabels.current(), p, SandboxImage.host(), sws, Map.of(),
                 EventSink.discard(), host);
         List<String> a = args(plan(spec, Engine.CHROOT), Engine.CHROOT);
-        assertThat(values(a, "--bind-own", 3)).as("/tmp and the workspace on the one storage")
-                .containsExactly(pin(tmp0) + " " + tmp0 + " /tmp", pin(sws) + " " + sws + " /workspace");
+        assertThat(values(a, "--bind-own", 3)).as("/tmp, /var/tmp and the workspace on the one storage")
+                .containsExactly(pin(tmp0) + " " + tmp0 + " /tmp", pin(sws) + " " + sws + " /workspace",
+                        pin(tmp1) + " " + tmp1 + " /var/tmp");
         assertThat(values(a, "--tmpfs", 3)).isEmpty();
         assertThat(values(a, "--ro-bind-own", 3)).as("a policy mount is the sandbox's own: idmapped")
                 .containsExactly(pin(data) + " " + data + " /tmp/data");

@@ -79,7 +79,8 @@ class VmConfigTest {
         assertThat(c.hostIds().uid()).isEqualTo(1879048200);
         assertThat(c.init().loopback()).isTrue();
         assertThat(c.init().hidden()).containsExactly("/etc/hostname");
-        assertThat(c.init().tmpfs()).singleElement().satisfies(t -> assertThat(t.options()).isEqualTo("size=524288k,mode=1777"));
+        assertThat(c.init().tmpfs()).as("strict's /tmp and /var/tmp").hasSize(2)
+                .allSatisfy(t -> assertThat(t.options()).isEqualTo("size=524288k,mode=1777"));
     }
 
     @Test
