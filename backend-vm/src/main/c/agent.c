@@ -272,6 +272,9 @@ static void open_port(void) {
 static void prepare_slots(void);
 
 static void boot(void) {
+    /* the initramfs root is a tmpfs, whose root directory is 1777 by default: the sandbox's user could then
+     * create files at / ; 0755 as every other backend's root, where only the agent (root) writes */
+    chmod("/", 0755);
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, NULL);

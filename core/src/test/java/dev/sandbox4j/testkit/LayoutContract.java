@@ -55,18 +55,20 @@ public abstract class LayoutContract extends BackgroundContract {
               st=0; [ -n "$(find "$d" -maxdepth 0 -perm -1000 2>/dev/null)" ] && st=1
               echo "$1 kind=$k entries=$n writable=$w worldwritable=$ww sticky=$st"
             }
-            for d in /home /root /tmp /var/tmp; do probe "$d" "$d"; done
+            for d in / /home /root /tmp /var/tmp; do probe "$d" "$d"; done
             probe HOME "${HOME:-/nonexistent}"
             """;
 
     @Test
-    @DisplayName("IMAGE_HOST: the host image's root has an empty /home and /root the sandbox cannot write, and an empty, writable /tmp and /var/tmp of mode 1777 (as containers and VMs have)")
+    @DisplayName("IMAGE_HOST: the host image's root, which the sandbox cannot write, has an empty /home and /root the sandbox cannot write, and an empty, writable /tmp and /var/tmp of mode 1777 (as containers and VMs have)")
     void hostImageRootLayout() {
         requires(Capability.FILESYSTEM_VIEW, Capability.IMAGE_HOST, Capability.TMPFS);
         IsolationPolicy policy = basePolicy().toBuilder().filesystem(isolatedFilesystem().toBuilder().tmpfs("/tmp")
                 .tmpfs("/var/tmp").build()).build();
         Sandbox s = newSandbox(policy, b -> b.image(SandboxImage.host()));
         Map<String, Map<String, String>> layout = layout(s);
+        assertThat(layout.get("/")).as("the root of the host image's view of %s (all: %s)", backendName(), layout)
+                .containsEntry("kind", "dir").containsEntry("writable", "0").containsEntry("worldwritable", "0");
         for (String d : List.of("/home", "/root")) {
             assertThat(layout.get(d)).as("%s in the host image's view of %s (all: %s)", d, backendName(), layout)
                     .containsEntry("kind", "dir").containsEntry("entries", "0").containsEntry("writable", "0")
