@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sandbox4j.testkit.BackendRequirement;
 import dev.sandbox4j.testkit.HostProbes;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,16 +47,9 @@ class AutomaticReapTest {
 
     private static String killAJvmWithAnOpenSandbox(String backend) throws Exception {
         String mark = backend + "-auto-reap-" + Long.toHexString(System.nanoTime());
-        Process jvm = new ProcessBuilder(java(), "-Dsandbox4j.autoReap=false", "-cp", System.getProperty("java.class.path"),
-                JvmDeathMain.class.getName(), mark, backend).redirectErrorStream(true).start();
+        Process jvm = ChildJvms.start(List.of("-Dsandbox4j.autoReap=false"), JvmDeathMain.class, mark, backend);
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
-            String line;
-            do {
-                line = out.readLine();
-                assertThat(line).as("the child JVM ended before its sandbox was ready").isNotNull();
-            } while (!line.startsWith("ready "));
-            return line.substring("ready ".length()).trim();
+            return ChildJvms.awaitReady(jvm);
         } finally {
             jvm.destroyForcibly();
             jvm.waitFor(10, TimeUnit.SECONDS);
@@ -68,10 +59,7 @@ class AutomaticReapTest {
     }
 
     private static String runChild(String backend, List<String> jvmOptions) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(java()));
-        cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AutoReapMain.class.getName(), backend));
-        Process jvm = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process jvm = ChildJvms.start(jvmOptions, AutoReapMain.class, backend);
         try {
             String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(jvm.waitFor(240, TimeUnit.SECONDS)).as("the child JVM ended").isTrue();
@@ -91,9 +79,5 @@ class AutomaticReapTest {
             }
         }
         return found;
-    }
-
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 }

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sandbox4j.testkit.BackendRequirement;
 import dev.sandbox4j.testkit.HostProbes;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,18 +26,10 @@ class BubblewrapJvmDeathTest {
     void theSandboxDiesWithItsJvmAndTheReaperRemovesTheRest(String backend) throws Exception {
         BackendRequirement.assumeAvailable(backend);
         String mark = backend + "-jvm-death-" + Long.toHexString(System.nanoTime());
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process jvm = new ProcessBuilder(java.toString(), "-Dsandbox4j.autoReap=false", "-cp", System.getProperty("java.class.path"),
-                JvmDeathMain.class.getName(), mark, backend).redirectErrorStream(true).start();
+        Process jvm = ChildJvms.start(List.of("-Dsandbox4j.autoReap=false"), JvmDeathMain.class, mark, backend);
         String sandboxId;
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
-            String line;
-            do {
-                line = out.readLine();
-                assertThat(line).as("the child JVM ended before its sandbox was ready").isNotNull();
-            } while (!line.startsWith("ready "));
-            sandboxId = line.substring("ready ".length()).trim();
+            sandboxId = ChildJvms.awaitReady(jvm);
             List<Long> running = List.of();
             for (int i = 0; i < 100 && running.isEmpty(); i++) {
                 running = HostProbes.processesWithEnv("SANDBOX4J_MARK=" + mark);

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sandbox4j.spi.SandboxBackend;
 import dev.sandbox4j.testkit.HostProbes;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,18 +20,10 @@ final class RootfsJvmDeath {
 
     static void check(String backendName, SandboxBackend backend) throws Exception {
         String mark = backendName + "-jvm-death-" + Long.toHexString(System.nanoTime());
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process jvm = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                RootfsJvmDeathMain.class.getName(), backendName, mark).redirectErrorStream(true).start();
+        Process jvm = ChildJvms.start(List.of(), RootfsJvmDeathMain.class, backendName, mark);
         String sandboxId;
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
-            String line;
-            do {
-                line = out.readLine();
-                assertThat(line).as("the child JVM ended before its sandbox was ready").isNotNull();
-            } while (!line.startsWith("ready "));
-            sandboxId = line.substring("ready ".length()).trim();
+            sandboxId = ChildJvms.awaitReady(jvm);
             List<Long> running = RootfsTestSupport.awaitNonEmpty(() -> HostProbes.processesWithEnv("SANDBOX4J_MARK=" + mark),
                     Duration.ofSeconds(20));
             assertThat(running).as("the sandboxed sleep runs").isNotEmpty();
