@@ -49,7 +49,8 @@ class AiServicesFlowTest {
                 AiMessage.from(
                         call("c1", "write_file", Map.of("path", "notes/plan.txt", "content", "step 1: look around\n")),
                         call("c2", "run_shell_command", Map.of("command",
-                                "id -u; echo ---; ls /; echo ---; cat " + hostSecret + "; echo ---; cat notes/plan.txt")),
+                                "id -u; echo ---; ls /; echo ---; cat " + hostSecret + "; echo ---; cat notes/plan.txt; echo ---;"
+                                        + " find /root /home -mindepth 1 | wc -l")),
                         call("c3", "read_file", Map.of("path", "notes/plan.txt")),
                         call("c4", "list_directory", Map.of("path", "notes"))),
                 AiMessage.from("I looked around the sandbox.")));
@@ -89,14 +90,13 @@ class AiServicesFlowTest {
             Set<String> onlyOnHost = new java.util.TreeSet<>(hostRoot);
             onlyOnHost.removeAll(sandboxRoot);
             assertThat(onlyOnHost).isNotEmpty();
-            if (hostRoot.contains("root")) {
-                assertThat(sandboxRoot).doesNotContain("root");
-            }
+            // /root and /home are the view's own empty directories (as in containers), never the host's
+            assertThat(parts[4].strip()).as("entries under the sandbox's /root and /home").isEqualTo("0");
             // the host's file is absent inside, and the file written through the tool is there
             assertThat(parts[2]).isEmpty();
             assertThat(shell).contains("stderr:\ncat: " + hostSecret + ": No such file or directory")
                     .doesNotContain("HOST-ONLY-CONTENT");
-            assertThat(parts[3]).isEqualTo("step 1: look around");
+            assertThat(parts[3].strip()).isEqualTo("step 1: look around");
 
             assertThat(byId.get("c3")).isEqualTo("step 1: look around\n");
             assertThat(byId.get("c4")).isEqualTo("/workspace/notes: 1 entry\nplan.txt  (20 bytes)");
