@@ -44,15 +44,33 @@ class DoctorGvisorWarningTest {
         }
         assertThat(row).isNotNull();
         assertThat(row.get("available").asBoolean()).as("a warning, not unavailability: %s", row).isTrue();
-        String table = Cli.run("doctor").out().lines().filter(l -> l.startsWith("gvisor-runsc ")).findFirst().orElseThrow();
+        String table = row(Cli.run("doctor").out(), "gvisor-runsc");
         if (broken) {
             assertThat(row.get("reason").asText()).as("--json reason (ls in the sandbox: %s)", ls.stderr().strip())
                     .startsWith("WARNING: ").contains("statx", "Invalid argument");
             assertThat(row.get("fix").asText()).contains("newer runsc", "busybox");
-            assertThat(table).as("the table's row").contains("WARNING", "statx", "newer runsc");
+            assertThat(table).as("the table's row, with its wrapped lines").contains("WARNING", "statx", "newer runsc");
         } else {
             assertThat(row.get("reason").asText()).doesNotContain("WARNING");
             assertThat(table).doesNotContain("WARNING");
         }
+    }
+
+    /** The backend's row of doctor's table with the lines its reason and fix wrap onto, joined by single spaces. */
+    private static String row(String table, String backend) {
+        StringBuilder row = new StringBuilder();
+        boolean in = false;
+        for (String line : table.split("\n")) {
+            if (line.startsWith(backend + " ")) {
+                in = true;
+            } else if (in && !line.startsWith(" ")) {
+                break;
+            }
+            if (in) {
+                row.append(' ').append(line.strip());
+            }
+        }
+        assertThat(row).as("doctor's row of %s in:%n%s", backend, table).isNotEmpty();
+        return row.toString().replaceAll("\\s+", " ").strip();
     }
 }
