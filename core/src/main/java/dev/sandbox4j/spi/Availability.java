@@ -5,17 +5,13 @@ package dev.sandbox4j.spi;
  *
  * @param available true when it can
  * @param reason    when available: what it found (version, accelerator); else: why not
-<<<<<<< HEAD
- * @param fix       when unavailable: the exact way out (package to install, daemon to start); else empty
+ * @param fix       when unavailable: the exact way out (package to install, daemon to start); when available:
+ *                  empty, or the way out of a limitation that the reason warns of
  * @param emulated  true when it runs, enforcing all it claims, but under software emulation instead of the
  *                  hardware it is built for (a VM whose CPU QEMU translates in software, TCG, because no
  *                  usable KVM exists): several times slower per command. {@code auto} passes such a backend
  *                  over unless the caller allows it (builder option {@code auto.allowEmulated=true}); naming
  *                  it always uses it. Always false when not available.
-=======
- * @param fix       when unavailable: the exact way out (package to install, daemon to start); when available:
- *                  empty, or the way out of a limitation that the reason warns of
->>>>>>> i19-backends
  */
 public record Availability(boolean available, String reason, String fix, boolean emulated) {
     public Availability {
