@@ -69,11 +69,12 @@ class AutomaticReapTest {
         }
     }
 
-    /** Every host directory named after the sandbox: cgroups, the temp dir's, and the root JVM's staging. */
+    /** Every host directory named after the sandbox: cgroups, the temp dir's, and a root JVM's staging. */
     private static List<Path> leftovers(String sandboxId) throws IOException {
         List<Path> found = new ArrayList<>(BwrapTestSupport.hostDirsNamed(sandboxId));
+        // a root JVM's staging (an unprivileged JVM stages nothing there, and may not read it)
         Path staging = Path.of("/run/sandbox4j");
-        if (Files.isDirectory(staging)) {
+        if (Files.isDirectory(staging) && Files.isReadable(staging)) {
             try (Stream<Path> s = Files.list(staging)) {
                 s.filter(p -> p.getFileName().toString().contains(sandboxId)).forEach(found::add);
             }
