@@ -49,7 +49,13 @@ class AutomaticReapTest {
         String mark = backend + "-auto-reap-" + Long.toHexString(System.nanoTime());
         Process jvm = ChildJvms.start(List.of("-Dsandbox4j.autoReap=false"), JvmDeathMain.class, mark, backend);
         try {
-            return ChildJvms.awaitReady(jvm);
+            String id = ChildJvms.awaitReady(jvm);
+            // killed once its command runs: a JVM killed while its sandbox is still being set up is another test's
+            for (int i = 0; i < 1000 && HostProbes.processesWithEnv("SANDBOX4J_MARK=" + mark).isEmpty(); i++) {
+                Thread.sleep(20);
+            }
+            assertThat(HostProbes.processesWithEnv("SANDBOX4J_MARK=" + mark)).as("the sandboxed sleep runs").isNotEmpty();
+            return id;
         } finally {
             jvm.destroyForcibly();
             jvm.waitFor(10, TimeUnit.SECONDS);
