@@ -12,6 +12,7 @@ import dev.sandbox4j.IsolationPolicy;
 import dev.sandbox4j.Sandbox;
 import dev.sandbox4j.SandboxBuilder;
 import dev.sandbox4j.SandboxException;
+import dev.sandbox4j.SandboxImage;
 import dev.sandbox4j.spi.Capability;
 import dev.sandbox4j.langchain4j.internal.ConversationInterpreters;
 import dev.sandbox4j.langchain4j.internal.ConversationSandboxes;
@@ -345,7 +346,7 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
                 known = known.or(() -> Optional.of(made.policy()));
                 backend = Optional.of(made.backend());
             }
-            return new SandboxToolProvider(this, known, keepsBackground(backend));
+            return new SandboxToolProvider(this, known, keepsBackground(backend, known));
         }
 
         /**
@@ -353,11 +354,13 @@ public final class SandboxToolProvider implements ToolProvider, AutoCloseable {
          * description: from the backend that verifyOnBuild() used, else from the one the builder would pick
          * now; empty when neither is known (a custom factory, or no backend fits yet: the first call says why).
          */
-        private Optional<Boolean> keepsBackground(Optional<String> backend) {
+        private Optional<Boolean> keepsBackground(Optional<String> backend, Optional<IsolationPolicy> policy) {
             try {
-                Optional<BackendInfo> info = backend.isPresent()
-                        ? Sandbox.backends().stream().filter(b -> b.name().equals(backend.get())).findFirst()
-                        : chooser.map(SandboxBuilder::choose);
+                // one backend's probe (cached by the core), never Sandbox.backends(), which probes every
+                // installed backend afresh; the capabilities do not depend on the probe
+                Optional<BackendInfo> info = chooser.isPresent() ? chooser.map(SandboxBuilder::choose)
+                        : backend.map(name -> Sandbox.choose(name, policy.orElse(IsolationPolicy.permissive()),
+                                SandboxImage.host()));
                 return info.map(i -> i.capabilities().contains(Capability.KEEP_BACKGROUND));
             } catch (SandboxException e) {
                 return Optional.empty();
